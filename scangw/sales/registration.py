@@ -1,0 +1,73 @@
+"""Deciding one scan against one registration list (R4, R6, R7, R17)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ScanMode(StrEnum):
+    """R6: every registration list is in add or remove mode."""
+
+    ADD = "add"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """What a registration list knows about one document line."""
+
+    order_id: str
+    line_number: int
+    item_id: str
+    quantity: int
+    """Units being shipped or invoiced on this line."""
+    serials: tuple[str | None, ...] = ()
+    """Registrations so far; ``None`` is a not-readable blank (R7)."""
+
+    def describe(self) -> str:
+        return f"{self.order_id} line {self.line_number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer to one scan: accepted or refused, with a stable reason code."""
+
+    accepted: bool
+    reason: str
+    """Stable code for machines: ``added``, ``removed``, ``over_quantity`` ..."""
+    message: str
+    """What the packer reads on the display."""
+
+
+def decide_scan(
+    line: LineView,
+    serial: str | None,
+    mode: ScanMode,
+    *,
+    registered_elsewhere: bool = False,
+) -> Decision:
+    """Judge one registration on ``line``; ``serial=None`` is not readable (R7).
+
+    ``registered_elsewhere`` says the serial is live on another line or
+    document of the same item (R17).
+    """
+    count = f"{len(line.serials)} of {line.quantity}"
+    if mode is ScanMode.REMOVE:
+        if serial is None:
+            if None not in line.serials:
+                return Decision(False, "not_on_list", f"{line.describe()} has no not-readable entry")
+            return Decision(True, "removed", f"not-readable entry removed from {line.describe()}")
+        if serial not in line.serials:
+            return Decision(False, "not_on_list", f"{serial} is not registered on {line.describe()}")
+        return Decision(True, "removed", f"{serial} removed from {line.describe()}")
+    if serial is not None and (serial in line.serials or registered_elsewhere):
+        where = line.describe() if serial in line.serials else "another document"
+        return Decision(False, "duplicate_serial", f"{serial} is already registered on {where}")
+    if len(line.serials) >= line.quantity:
+        return Decision(
+            False, "over_quantity", f"{line.describe()} already has {count} serials"
+        )
+    done = f"{len(line.serials) + 1} of {line.quantity}"
+    what = serial if serial is not None else "not readable"
+    return Decision(True, "added", f"{what} added to {line.describe()} ({done})")

@@ -11,7 +11,7 @@ import abc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel
 
@@ -59,3 +59,15 @@ class ScannerDriver(abc.ABC):
 
     async def feedback(self, good: bool) -> None:  # noqa: B027 - optional hook
         """Tell the operator through the scanner (beep/LED); default: nothing."""
+
+
+D = TypeVar("D", bound="ScannerDriver")
+
+DRIVER_KINDS: dict[str, type[ScannerDriver]] = {}
+"""Driver kinds by the name used in the station config (``kind: serial``)."""
+
+
+def register_driver(cls: type[D]) -> type[D]:
+    """Class decorator: make a driver kind available to station configs."""
+    DRIVER_KINDS[cls.kind] = cls
+    return cls

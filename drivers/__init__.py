@@ -1,0 +1,1 @@
+"""Scanner drivers: device -> framing. Each module registers its driver kind."""

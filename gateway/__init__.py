@@ -1,0 +1,1 @@
+"""The station gateway: decoding -> station rules -> journal -> feedback and uplink."""

@@ -1,0 +1,1 @@
+"""The order store: the authority on orders, packing slips, invoices and serials."""

@@ -127,3 +127,23 @@ class Framer:
         # Keep only a possible terminator prefix so the next scan starts clean.
         tail = bytes(self._buffer[-self._keep :]) if self._keep else b""
         self._buffer[:] = tail
+
+
+def parse_terminator(spec: str) -> tuple[bytes, ...]:
+    """Read a terminator setting: a name (``cr``, ``crlf``...) or ``hex:03``.
+
+    Raises ``ValueError`` with the accepted forms when ``spec`` is neither.
+    """
+    try:
+        return TERMINATOR_BYTES[Terminator(spec.lower())]
+    except ValueError:
+        pass
+    if spec.lower().startswith("hex:"):
+        try:
+            custom = bytes.fromhex(spec[4:])
+        except ValueError:
+            custom = b""
+        if custom:
+            return (custom,)
+    names = ", ".join(t.value for t in Terminator)
+    raise ValueError(f"unknown terminator {spec!r} (use one of {names}, or custom bytes as 'hex:03')")

@@ -1,0 +1,58 @@
+"""The station's config file (config/station.example.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from drivers.serial_port import SerialConfig
+from scangw.mqtt import BrokerConfig
+from scangw.protocol import TopicId
+
+
+class StationSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site: TopicId = Field(description="Site id; a topic level, so letters, digits, '-_.'.",
+                          examples=["dc-berlin"])
+    id: TopicId = Field(description="This station's id, unique within the site.",
+                        examples=["pack-01"])
+    database: Path = Field(
+        Path("/var/lib/scangw/station.db"),
+        description="SQLite file holding the journal, outbox and order cache.",
+    )
+
+
+class UplinkSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resend_after_s: float = Field(
+        5.0, gt=0, description="Send a registration again when no acknowledgement came by then."
+    )
+    batch_size: int = Field(200, ge=1, le=500, description="Most registrations per message.")
+
+
+class StationConfig(BaseModel):
+    """Everything a station gateway needs to run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    station: StationSection
+    broker: BrokerConfig = Field(default_factory=BrokerConfig)  # type: ignore[arg-type]
+    uplink: UplinkSection = Field(default_factory=UplinkSection)  # type: ignore[arg-type]
+    scanners: dict[str, SerialConfig] = Field(
+        description="Scanners attached to this station, by name.", min_length=1
+    )
+
+    @model_validator(mode="after")
+    def _distinct_ports(self) -> StationConfig:
+        seen: dict[str, str] = {}
+        for name, scanner in self.scanners.items():
+            if scanner.port in seen:
+                raise ValueError(
+                    f"scanners {seen[scanner.port]!r} and {name!r} both use {scanner.port}"
+                    " (each device can feed one scanner entry)"
+                )
+            seen[scanner.port] = name
+        return self

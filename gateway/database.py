@@ -1,0 +1,183 @@
+"""The station's SQLite file, written by one thread with group commit.
+
+Every decision is committed (WAL, synchronous=FULL) before the operator hears
+it. Writes are queued to a single writer thread that commits everything queued
+at that moment in one transaction, so a docked handheld's burst of thousands
+of scans costs a few fsyncs instead of one per scan, while a lone scan is
+committed at once. The event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+_MAX_BATCH = 2000
+_STOP = object()
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    ts REAL NOT NULL,
+    scanner TEXT NOT NULL,
+    data TEXT NOT NULL,
+    accepted INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    order_id TEXT,
+    line_number INTEGER,
+    item_id TEXT,
+    mode TEXT,
+    serial TEXT,
+    state TEXT NOT NULL,
+    store_reason TEXT,
+    store_message TEXT
+);
+CREATE INDEX IF NOT EXISTS journal_outbox ON journal(seq) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS cached_lines (
+    order_id TEXT NOT NULL,
+    line_number INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    PRIMARY KEY (order_id, line_number)
+);
+CREATE TABLE IF NOT EXISTS cached_serials (
+    order_id TEXT NOT NULL,
+    line_number INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    serial TEXT,
+    PRIMARY KEY (order_id, line_number, position)
+);
+"""
+
+
+class DatabaseClosed(RuntimeError):
+    pass
+
+
+class StationDatabase:
+    """One SQLite file, one writer thread; ``submit`` runs a job in the next commit."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="station-db", daemon=True
+        )
+        self._thread.start()
+        await ready
+
+    async def close(self) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    def submit(self, job: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Queue ``job(conn)`` for the writer; the future resolves once committed."""
+        if self._thread is None or self._loop is None:
+            raise DatabaseClosed(f"station database {self.path} is not open")
+        future: asyncio.Future[T] = self._loop.create_future()
+        self._queue.put((job, future))
+        return future
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        return await self.submit(job)
+
+    # -- writer thread -------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.executescript(SCHEMA)
+        return conn
+
+    def _run(self, ready: asyncio.Future[None]) -> None:
+        assert self._loop is not None
+        try:
+            conn = self._connect()
+        except (sqlite3.Error, OSError) as exc:
+            self._loop.call_soon_threadsafe(ready.set_exception, exc)
+            return
+        self._loop.call_soon_threadsafe(ready.set_result, None)
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                jobs = [first]
+                stop = False
+                while len(jobs) < _MAX_BATCH:
+                    try:
+                        more = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is _STOP:
+                        stop = True
+                        break
+                    jobs.append(more)
+                self._commit_batch(conn, jobs)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    def _commit_batch(self, conn: sqlite3.Connection, jobs: list[Any]) -> None:
+        try:
+            results = self._in_transaction(conn, jobs)
+        except Exception:  # noqa: BLE001 - retried one by one to find the culprit
+            results = []
+            for job in jobs:
+                try:
+                    results.extend(self._in_transaction(conn, [job]))
+                except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+                    log.error("station database %s: write failed: %s", self.path, exc)
+                    results.append((job[1], None, exc))
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_resolve, results)
+
+    @staticmethod
+    def _in_transaction(
+        conn: sqlite3.Connection, jobs: list[Any]
+    ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = [(future, job(conn), None) for job, future in jobs]
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return results
+
+
+def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, value, error in results:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)

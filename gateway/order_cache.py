@@ -1,0 +1,91 @@
+"""The station's copy of the orders it works on, so it keeps deciding offline.
+
+Jobs for ``StationDatabase.submit``. A line's registration list changes in the
+same transaction as the journal entry that changed it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class CachedLine:
+    """One order line and the serials registered on its draft document."""
+
+    order_id: str
+    line_number: int
+    item_id: str
+    quantity: int
+    serials: list[str | None] = field(default_factory=list)
+
+
+def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
+    """Job: replace the cached copy of the order(s) these lines belong to."""
+
+    def job(conn: sqlite3.Connection) -> None:
+        for order_id in {line.order_id for line in lines}:
+            conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
+            conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
+        for line in lines:
+            conn.execute(
+                "INSERT INTO cached_lines (order_id, line_number, item_id, quantity)"
+                " VALUES (?, ?, ?, ?)",
+                (line.order_id, line.line_number, line.item_id, line.quantity),
+            )
+            conn.executemany(
+                "INSERT INTO cached_serials (order_id, line_number, position, serial)"
+                " VALUES (?, ?, ?, ?)",
+                [(line.order_id, line.line_number, i, s) for i, s in enumerate(line.serials)],
+            )
+
+    return job
+
+
+def load_all(conn: sqlite3.Connection) -> list[CachedLine]:
+    """Job: every cached line with its registration list in order."""
+    lines = {
+        (o, n): CachedLine(o, n, item, qty)
+        for o, n, item, qty in conn.execute(
+            "SELECT order_id, line_number, item_id, quantity FROM cached_lines"
+            " ORDER BY order_id, line_number"
+        )
+    }
+    for o, n, serial in conn.execute(
+        "SELECT order_id, line_number, serial FROM cached_serials"
+        " ORDER BY order_id, line_number, position"
+    ):
+        line = lines.get((o, n))
+        if line is not None:
+            line.serials.append(serial)
+    return list(lines.values())
+
+
+def add_serial(
+    order_id: str, line_number: int, serial: str | None
+) -> Callable[[sqlite3.Connection], None]:
+    def change(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO cached_serials (order_id, line_number, position, serial)"
+            " SELECT ?, ?, COALESCE(MAX(position) + 1, 0), ? FROM cached_serials"
+            " WHERE order_id = ? AND line_number = ?",
+            (order_id, line_number, serial, order_id, line_number),
+        )
+
+    return change
+
+
+def remove_serial(
+    order_id: str, line_number: int, serial: str | None
+) -> Callable[[sqlite3.Connection], None]:
+    def change(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "DELETE FROM cached_serials WHERE rowid = (SELECT rowid FROM cached_serials"
+            " WHERE order_id = ? AND line_number = ? AND serial IS ?"
+            " ORDER BY position DESC LIMIT 1)",
+            (order_id, line_number, serial),
+        )
+
+    return change

@@ -1,0 +1,11 @@
+"""A small sample order for the demo and the first run."""
+
+from __future__ import annotations
+
+SAMPLE_ORDER_ID = "SO-1001"
+SAMPLE_CUSTOMER = "C-042 Contoso Retail"
+SAMPLE_LINES: list[tuple[int, str, int]] = [
+    (1, "PHONE-X1", 3),
+    (2, "DRILL-18V", 2),
+]
+"""(line number, item, quantity)."""

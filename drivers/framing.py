@@ -146,4 +146,6 @@ def parse_terminator(spec: str) -> tuple[bytes, ...]:
         if custom:
             return (custom,)
     names = ", ".join(t.value for t in Terminator)
-    raise ValueError(f"unknown terminator {spec!r} (use one of {names}, or custom bytes as 'hex:03')")
+    raise ValueError(
+        f"unknown terminator {spec!r} (use one of {names}, or custom bytes as 'hex:03')"
+    )

@@ -30,7 +30,7 @@ class SerialConfig(DriverConfig):
     baudrate: int = Field(9600, gt=0, description="Line speed in bits per second.")
     bytesize: Literal[5, 6, 7, 8] = Field(8, description="Data bits.")
     parity: Literal["none", "even", "odd", "mark", "space"] = Field("none")
-    stopbits: Literal[1, 1.5, 2] = Field(1)
+    stopbits: float = Field(1, description="Stop bits: 1, 1.5 or 2.")
     xonxoff: bool = Field(False, description="Software flow control.")
     rtscts: bool = Field(False, description="Hardware flow control.")
     terminator: str = Field(
@@ -39,13 +39,21 @@ class SerialConfig(DriverConfig):
     )
     max_length: int = Field(256, ge=1, le=65536, description="Longest scan in bytes.")
     idle_gap_ms: int | None = Field(
-        None, ge=1, description="End a scan after this silence (scanners set to send no terminator)."
+        None, ge=1,
+        description="End a scan after this silence (scanners set to send no terminator).",
     )
     feedback_good: str | None = Field(
         None, description="Bytes (hex) sent to the scanner on a good decision, e.g. '1b372c'."
     )
     feedback_bad: str | None = Field(None, description="Bytes (hex) sent on a bad decision.")
     reopen_interval_s: float = Field(1.0, gt=0, description="Wait between reopen attempts.")
+
+    @field_validator("stopbits")
+    @classmethod
+    def _known_stopbits(cls, value: float) -> float:
+        if value not in (1, 1.5, 2):
+            raise ValueError(f"stop bits must be 1, 1.5 or 2, not {value}")
+        return value
 
     @field_validator("terminator")
     @classmethod
@@ -75,7 +83,7 @@ class SerialScanner(ScannerDriver):
     kind = "serial"
     config_model = SerialConfig
 
-    def __init__(self, name: str, config: SerialConfig) -> None:  # type: ignore[override]
+    def __init__(self, name: str, config: SerialConfig) -> None:
         super().__init__(name, config)
         self.settings = config
         self._framer = Framer(parse_terminator(config.terminator), config.max_length)
@@ -85,7 +93,7 @@ class SerialScanner(ScannerDriver):
         warned = False
         while True:
             try:
-                self._port = await asyncio.to_thread(self._open)
+                port = await asyncio.to_thread(self._open)
             except (serial.SerialException, OSError) as exc:
                 if not warned:
                     log.warning("scanner %s: cannot open %s: %s; retrying every %.1fs",
@@ -94,14 +102,15 @@ class SerialScanner(ScannerDriver):
                 await asyncio.sleep(self.settings.reopen_interval_s)
                 continue
             warned = False
+            self._port = port
             self.online = True
             log.info("scanner %s: online at %s", self.name, self.settings.port)
             try:
-                await self._read_until_gone(self._port, emit)
+                await self._read_until_gone(port, emit)
             finally:
                 self.online = False
                 self._framer.reset()  # a scan cut by the unplug is never half-registered
-                port, self._port = self._port, None
+                self._port = None
                 port.close()
             log.warning("scanner %s: device %s vanished; waiting for it to return",
                         self.name, self.settings.port)

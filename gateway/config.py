@@ -39,8 +39,8 @@ class StationConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     station: StationSection
-    broker: BrokerConfig = Field(default_factory=BrokerConfig)  # type: ignore[arg-type]
-    uplink: UplinkSection = Field(default_factory=UplinkSection)  # type: ignore[arg-type]
+    broker: BrokerConfig = Field(default_factory=BrokerConfig)
+    uplink: UplinkSection = Field(default_factory=UplinkSection)
     scanners: dict[str, SerialConfig] = Field(
         description="Scanners attached to this station, by name.", min_length=1
     )

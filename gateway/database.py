@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
+_Result = tuple["asyncio.Future[Any]", Any, BaseException | None]
 _MAX_BATCH = 2000
 _STOP = object()
 
@@ -65,6 +66,10 @@ CREATE TABLE IF NOT EXISTS cached_serials (
 
 class DatabaseClosed(RuntimeError):
     pass
+
+
+class DatabaseUnavailable(OSError):
+    """The station database cannot be opened where the config says it is."""
 
 
 class StationDatabase:
@@ -119,7 +124,11 @@ class StationDatabase:
         try:
             conn = self._connect()
         except (sqlite3.Error, OSError) as exc:
-            self._loop.call_soon_threadsafe(ready.set_exception, exc)
+            error = DatabaseUnavailable(
+                f"cannot open the station database {self.path}: {exc} "
+                "(check station.database in the config and the directory's permissions)"
+            )
+            self._loop.call_soon_threadsafe(ready.set_exception, error)
             return
         self._loop.call_soon_threadsafe(ready.set_result, None)
         try:
@@ -147,12 +156,12 @@ class StationDatabase:
     def _commit_batch(self, conn: sqlite3.Connection, jobs: list[Any]) -> None:
         try:
             results = self._in_transaction(conn, jobs)
-        except Exception:  # noqa: BLE001 - retried one by one to find the culprit
+        except Exception:
             results = []
             for job in jobs:
                 try:
                     results.extend(self._in_transaction(conn, [job]))
-                except Exception as exc:  # noqa: BLE001 - handed to the waiting caller
+                except Exception as exc:
                     log.error("station database %s: write failed: %s", self.path, exc)
                     results.append((job[1], None, exc))
         assert self._loop is not None
@@ -161,10 +170,10 @@ class StationDatabase:
     @staticmethod
     def _in_transaction(
         conn: sqlite3.Connection, jobs: list[Any]
-    ) -> list[tuple[asyncio.Future[Any], Any, BaseException | None]]:
+    ) -> list[_Result]:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            results = [(future, job(conn), None) for job, future in jobs]
+            results: list[_Result] = [(future, job(conn), None) for job, future in jobs]
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -173,7 +182,7 @@ class StationDatabase:
         return results
 
 
-def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+def _resolve(results: list[_Result]) -> None:
     for future, value, error in results:
         if future.done():
             continue

@@ -33,8 +33,10 @@ VerdictSink = Callable[[list[StoreVerdict]], None]
 
 
 def to_registration(entry: JournalEntry) -> protocol.Registration:
-    assert entry.order_id is not None and entry.line_number is not None
-    assert entry.item_id is not None and entry.mode is not None
+    assert entry.order_id is not None
+    assert entry.line_number is not None
+    assert entry.item_id is not None
+    assert entry.mode is not None
     return protocol.Registration(
         id=entry.id, seq=entry.seq, scanner=entry.scanner, order_id=entry.order_id,
         line_number=entry.line_number, item_id=entry.item_id, mode=ScanMode(entry.mode),
@@ -61,6 +63,7 @@ class Uplink:
         self._queued: list[JournalEntry] = []
         self._flush_scheduled = False
         self.connected = asyncio.Event()
+        self._resend_task: asyncio.Future[None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -145,7 +148,7 @@ class Uplink:
     def _became_connected(self) -> None:
         self.connected.set()
         self._inflight.clear()
-        asyncio.ensure_future(self._resend_outbox())
+        self._resend_task = asyncio.ensure_future(self._resend_outbox())
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any,
                        reason: ReasonCode, _props: Any) -> None:

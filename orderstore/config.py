@@ -29,4 +29,4 @@ class StoreConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store: StoreSection
-    broker: BrokerConfig = Field(default_factory=BrokerConfig)  # type: ignore[arg-type]
+    broker: BrokerConfig = Field(default_factory=BrokerConfig)

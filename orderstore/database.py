@@ -98,7 +98,9 @@ class StoreDatabase:
             lines.append(OrderLine(order_id, n, item, qty, self._serials(order_id, n)))
         return lines
 
-    def apply(self, site: str, batches: list[protocol.RegistrationBatch]) -> list[list[protocol.Ack]]:
+    def apply(
+        self, site: str, batches: list[protocol.RegistrationBatch]
+    ) -> list[list[protocol.Ack]]:
         """Decide every registration of several messages in one transaction."""
         now = datetime.now(UTC).isoformat()
         with _transaction(self.conn):

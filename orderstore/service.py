@@ -36,10 +36,10 @@ class StoreService:
         self._client = make_client(f"scangw-store-{config.store.id}", config.broker)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self.subscribed = threading.Event()
         self._client.on_subscribe = lambda *_: self.subscribed.set()
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._worker = threading.Thread(target=self._work, name="store-worker", daemon=True)
-        self.subscribed = threading.Event()
         self.dropped = 0
         """Messages dropped as malformed, oversized or hostile."""
 
@@ -76,23 +76,26 @@ class StoreService:
     def _parse(self, message: mqtt.MQTTMessage) -> tuple[str, protocol.RegistrationBatch] | None:
         where = protocol.station_from_topic(message.topic)
         if where is None:
-            return self._drop(message.topic, "not a station topic")
+            self._drop(message.topic, "not a station topic")
+            return None
         if len(message.payload) > protocol.MAX_PAYLOAD_BYTES:
-            return self._drop(message.topic, f"{len(message.payload)} bytes is over the limit")
+            self._drop(message.topic, f"{len(message.payload)} bytes is over the limit")
+            return None
         try:
             batch = protocol.RegistrationBatch.model_validate_json(message.payload)
         except ValidationError as exc:
             first = exc.errors()[0]
             path = ".".join(str(p) for p in first["loc"])
-            return self._drop(message.topic, f"{path or 'payload'}: {first['msg']}")
+            self._drop(message.topic, f"{path or 'payload'}: {first['msg']}")
+            return None
         if batch.station != where[1]:
-            return self._drop(message.topic, f"station id {batch.station!r} differs from topic")
+            self._drop(message.topic, f"station id {batch.station!r} differs from topic")
+            return None
         return where[0], batch
 
     def _drop(self, topic: str, why: str) -> None:
         self.dropped += 1
         log.warning("store: dropped a message on %r: %s", topic[:200], why)
-        return None
 
     # -- worker thread ------------------------------------------------------------------
 

@@ -89,8 +89,8 @@ async def _demo(workdir: Path, broker: BrokerConfig, timeout_s: float) -> int:
     store.db.put_order(SAMPLE_ORDER_ID, SAMPLE_CUSTOMER, SAMPLE_LINES)
     store.start()
     try:
-        if not await asyncio.to_thread(store.subscribed.wait, timeout_s):
-            raise DemoFailed(f"the order store could not subscribe at {broker.host}:{broker.port}")
+        await _wait_for(asyncio.to_thread(_subscribed, store, timeout_s), timeout_s + 1,
+                        f"the order store to subscribe at {broker.host}:{broker.port}")
         print(f"store      SQLite {workdir / 'store.db'}, order {SAMPLE_ORDER_ID} "
               f"for {SAMPLE_CUSTOMER}")
         with _pty() as (master, device):
@@ -166,6 +166,11 @@ async def _next(
 
 def _id(event: Event) -> str:
     return event.entry.id if isinstance(event, DecisionMade) else event.entry_id
+
+
+def _subscribed(store: StoreService, timeout_s: float) -> None:
+    if not store.subscribed.wait(timeout_s):
+        raise TimeoutError
 
 
 async def _scanner_online(service: StationService) -> None:

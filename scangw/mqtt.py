@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -40,7 +41,7 @@ class BrokerConfig(BaseModel):
 def make_client(client_id: str, broker: BrokerConfig) -> mqtt.Client:
     """A paho client on MQTT v5 and callback API 2, with credentials applied."""
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
     )
     if broker.username:
         client.username_pw_set(broker.username, broker.password())

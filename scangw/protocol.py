@@ -58,7 +58,7 @@ class Registration(_Message):
 class RegistrationBatch(_Message):
     """Station -> store on ``scangw/v1/{site}/{station}/registrations``."""
 
-    v: Literal[1] = SCHEMA_VERSION
+    v: Literal[1] = 1
     station: TopicId
     registrations: list[Registration] = Field(min_length=1, max_length=MAX_BATCH)
 
@@ -75,7 +75,7 @@ class Ack(_Message):
 class AckBatch(_Message):
     """Store -> station on ``scangw/v1/{site}/{station}/acks``."""
 
-    v: Literal[1] = SCHEMA_VERSION
+    v: Literal[1] = 1
     store: TopicId
     acks: list[Ack] = Field(min_length=1, max_length=MAX_BATCH)
 

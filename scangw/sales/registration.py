@@ -56,10 +56,14 @@ def decide_scan(
     if mode is ScanMode.REMOVE:
         if serial is None:
             if None not in line.serials:
-                return Decision(False, "not_on_list", f"{line.describe()} has no not-readable entry")
+                return Decision(
+                    False, "not_on_list", f"{line.describe()} has no not-readable entry"
+                )
             return Decision(True, "removed", f"not-readable entry removed from {line.describe()}")
         if serial not in line.serials:
-            return Decision(False, "not_on_list", f"{serial} is not registered on {line.describe()}")
+            return Decision(
+                False, "not_on_list", f"{serial} is not registered on {line.describe()}"
+            )
         return Decision(True, "removed", f"{serial} removed from {line.describe()}")
     if serial is not None and (serial in line.serials or registered_elsewhere):
         where = line.describe() if serial in line.serials else "another document"

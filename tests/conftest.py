@@ -1,0 +1,58 @@
+"""Shared fixtures: a real Mosquitto per test session, ptys as serial scanners."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scangw.broker import LocalBroker
+from scangw.mqtt import BrokerConfig
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A real mosquitto on a free port for the whole session. Never skipped: a
+    missing binary is an error (the test command installs it)."""
+    broker = LocalBroker(tmp_path_factory.mktemp("mosquitto"))
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def broker_config(mosquitto: LocalBroker) -> BrokerConfig:
+    return BrokerConfig(host=mosquitto.host, port=mosquitto.port)
+
+
+class Pty:
+    """A pseudo-terminal: tests write to ``master``; the driver opens ``path``."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+
+    def write(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@pytest.fixture
+def pty_pair() -> Iterator[Pty]:
+    p = Pty()
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

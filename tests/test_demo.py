@@ -1,0 +1,38 @@
+"""`scangw demo` is the README's first command: it must run whole and clean up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _mosquitto_pids() -> set[int]:
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "mosquitto":
+                    pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_demo_prints_every_decision_and_confirmation_and_leaves_nothing_running() -> None:
+    before = _mosquitto_pids()
+    result = subprocess.run(
+        [sys.executable, "-m", "scangw.cli", "demo"], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.count("station GOOD added") == 3
+    assert out.count("store   OK   added") == 3
+    assert "station BAD  duplicate_serial" in out
+    assert "station BAD  over_quantity" in out
+    assert "station BAD  unreadable" in out
+    assert "6 scans, 0 unexpected; store holds 3 registration(s)" in out
+    assert "\x1b" not in out  # the hostile scan is shown escaped, not sent to the terminal
+    assert _mosquitto_pids() <= before

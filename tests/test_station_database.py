@@ -1,0 +1,104 @@
+"""The station's SQLite file: group commit, durability, a failing job isolated."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.database import DatabaseClosed, StationDatabase
+from gateway.journal import EntryState, JournalEntry, StoreVerdict, append, outbox, settle
+from gateway.order_cache import CachedLine, add_serial, load_all, put_order, remove_serial
+
+
+def _entry(seq: int, state: EntryState = EntryState.PENDING) -> JournalEntry:
+    return JournalEntry(seq, f"{seq:032x}", 1.0, "s1", f"SER{seq}", True, "added", "ok", state,
+                        "SO-1", 1, "ITEM", "add", f"SER{seq}")
+
+
+def test_a_burst_is_committed_in_few_transactions_and_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "station.db"
+
+    async def burst() -> None:
+        db = StationDatabase(path)
+        await db.open()
+        await asyncio.gather(*(db.submit(append(_entry(i))) for i in range(1, 3001)))
+        await db.close()
+
+    asyncio.run(burst())
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*), MIN(seq), MAX(seq) FROM journal").fetchone() == (
+        3000, 1, 3000)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_failing_job_does_not_fail_the_others_in_its_batch(tmp_path: Path) -> None:
+    async def run() -> list[object]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        futures = [db.submit(append(_entry(1))), db.submit(append(_entry(1))),  # same seq
+                   db.submit(append(_entry(2)))]
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        pending = await db.run(outbox(10))
+        await db.close()
+        return [*results, [e.seq for e in pending]]
+
+    first, duplicate, third, pending = asyncio.run(run())
+    assert first is None
+    assert third is None
+    assert isinstance(duplicate, sqlite3.IntegrityError)
+    assert pending == [1, 2]
+
+
+def test_settle_records_verdicts_once(tmp_path: Path) -> None:
+    async def run() -> tuple[list[str], list[str], list[int]]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        for i in (1, 2, 3):
+            await db.run(append(_entry(i)))
+        verdicts = [StoreVerdict(f"{1:032x}", True, "added", "ok"),
+                    StoreVerdict(f"{2:032x}", False, "duplicate_serial", "taken")]
+        first = await db.run(settle(verdicts))
+        again = await db.run(settle(verdicts))
+        left = [e.seq for e in await db.run(outbox(10))]
+        await db.close()
+        return first, again, left
+
+    first, again, left = asyncio.run(run())
+    assert len(first) == 2
+    assert again == []
+    assert left == [3]
+
+
+def test_order_cache_follows_adds_and_removes(tmp_path: Path) -> None:
+    async def run() -> list[CachedLine]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        await db.run(put_order([CachedLine("SO-1", 1, "ITEM", 3, ["A"])]))
+        await db.run(add_serial("SO-1", 1, "B"))
+        await db.run(add_serial("SO-1", 1, None))
+        await db.run(remove_serial("SO-1", 1, "A"))
+        lines = await db.run(load_all)
+        await db.close()
+        return lines
+
+    assert asyncio.run(run()) == [CachedLine("SO-1", 1, "ITEM", 3, ["B", None])]
+
+
+def test_submit_on_a_closed_database_raises() -> None:
+    db = StationDatabase(Path("/nonexistent/never-opened.db"))
+    with pytest.raises(DatabaseClosed, match="not open"):
+        db.submit(outbox(1))
+
+
+def test_an_unwritable_location_fails_at_open(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+
+    async def run() -> None:
+        await StationDatabase(blocker / "station.db").open()
+
+    with pytest.raises(OSError, match="cannot open the station database .* station.database"):
+        asyncio.run(run())

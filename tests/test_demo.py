@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 
-def _mosquitto_pids() -> set[int]:
-    pids = set()
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() == "mosquitto":
-                    pids.add(int(entry.name))
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             except OSError:
                 continue
-    return pids
+            if text in cmdline:
+                found.append(cmdline)
+    return found
 
 
 def test_demo_prints_every_decision_and_confirmation_and_leaves_nothing_running() -> None:
-    before = _mosquitto_pids()
     result = subprocess.run(
         [sys.executable, "-m", "scangw.cli", "demo"], capture_output=True, text=True,
         timeout=60, env={**os.environ, "PYTHONUNBUFFERED": "1"}, check=False,
@@ -35,4 +36,7 @@ def test_demo_prints_every_decision_and_confirmation_and_leaves_nothing_running(
     assert "station BAD  unreadable" in out
     assert "6 scans, 0 unexpected; store holds 3 registration(s)" in out
     assert "\x1b" not in out  # the hostile scan is shown escaped, not sent to the terminal
-    assert _mosquitto_pids() <= before
+    workdir = re.search(r"SQLite (\S+)/store\.db", out)
+    assert workdir is not None, out
+    assert _processes_mentioning(workdir.group(1)) == []  # its mosquitto is gone
+    assert not Path(workdir.group(1)).exists()

@@ -253,3 +253,20 @@ def test_the_store_is_idempotent_and_survives_hostile_messages(
     assert verdicts == [("a" * 32, "accepted", "added")] * 2
     assert store.dropped == len(hostile)
     assert _count(tmp_path) == 1
+
+
+def test_garbage_and_overlong_input_get_bad_reads_and_the_reader_keeps_going(
+    tmp_path: Path, broker_config: BrokerConfig, pty_pair: Pty
+) -> None:
+    site = f"t{uuid.uuid4().hex[:8]}"
+    config = _station_config(tmp_path, broker_config, site, pty_pair.path)
+
+    async def scenario() -> list[tuple[bool, str]]:
+        async with _running_station(config) as (_service, events):
+            pty_pair.write(b"\x00\xff\xfe\x07\r" + b"9" * 5000 + b"\r" + b"\x1b]0;pwned\x07\r")
+            pty_pair.write(b"SN-GOOD\r")
+            return [((e := (await _next(events, DecisionMade)).entry).accepted, e.reason)
+                    for _ in range(4)]
+
+    assert asyncio.run(scenario()) == [
+        (False, "unreadable"), (False, "overlong"), (False, "unreadable"), (True, "added")]

@@ -100,5 +100,5 @@ def test_an_unwritable_location_fails_at_open(tmp_path: Path) -> None:
     async def run() -> None:
         await StationDatabase(blocker / "station.db").open()
 
-    with pytest.raises(OSError, match="cannot open the station database .* station.database"):
+    with pytest.raises(OSError, match=r"cannot open the station database .* station\.database"):
         asyncio.run(run())

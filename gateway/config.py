@@ -31,6 +31,14 @@ class UplinkSection(BaseModel):
         5.0, gt=0, description="Send a registration again when no acknowledgement came by then."
     )
     batch_size: int = Field(200, ge=1, le=500, description="Most registrations per message.")
+    window: int = Field(
+        5000, ge=1, le=100_000,
+        description="Most registrations sent and not yet acknowledged while the outbox drains.",
+    )
+    order_timeout_s: float = Field(
+        3.0, gt=0, description="How long opening an order waits for the store before it"
+        " falls back to the cached copy.",
+    )
 
 
 class StationConfig(BaseModel):

@@ -44,9 +44,15 @@ CREATE TABLE IF NOT EXISTS journal (
     serial TEXT,
     state TEXT NOT NULL,
     store_reason TEXT,
-    store_message TEXT
+    store_message TEXT,
+    useq INTEGER UNIQUE
 );
 CREATE INDEX IF NOT EXISTS journal_outbox ON journal(seq) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT OR IGNORE INTO meta VALUES ('epoch', lower(hex(randomblob(16))));
 CREATE TABLE IF NOT EXISTS cached_lines (
     order_id TEXT NOT NULL,
     line_number INTEGER NOT NULL,

@@ -10,6 +10,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gateway.journal import JournalEntry
+
 
 @dataclass(slots=True)
 class CachedLine:
@@ -89,3 +91,39 @@ def remove_serial(
         )
 
     return change
+
+
+def undo_entry(conn: sqlite3.Connection, entry: JournalEntry) -> None:
+    """Take a refused entry's effect off its cached line (the store said no)."""
+    if entry.order_id is None or entry.line_number is None:
+        return
+    undo = remove_serial if entry.mode == "add" else add_serial
+    undo(entry.order_id, entry.line_number, entry.serial)(conn)
+
+
+def merge_store_truth(
+    order_id: str, lines: list[CachedLine]
+) -> Callable[[sqlite3.Connection], list[CachedLine]]:
+    """Job: cache the store's view of an order, replaying on top of it what this
+    station registered that the store has not acknowledged yet. Returns the lines
+    as cached."""
+
+    def job(conn: sqlite3.Connection) -> list[CachedLine]:
+        merged = {ln.line_number: CachedLine(ln.order_id, ln.line_number, ln.item_id,
+                                             ln.quantity, list(ln.serials)) for ln in lines}
+        for line_number, mode, serial in conn.execute(
+            "SELECT line_number, mode, serial FROM journal WHERE state = 'pending'"
+            " AND order_id = ? ORDER BY seq", (order_id,),
+        ):
+            line = merged.get(line_number)
+            if line is None:
+                continue
+            if mode == "add" and (serial is None or serial not in line.serials):
+                line.serials.append(serial)
+            elif mode == "remove" and serial in line.serials:
+                line.serials.remove(serial)
+        result = list(merged.values())
+        put_order(result)(conn)
+        return result
+
+    return job

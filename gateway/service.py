@@ -16,13 +16,35 @@ from gateway.config import StationConfig
 from gateway.database import StationDatabase
 from gateway.decoding import decode
 from gateway.events import DecisionMade, EventBus, StoreAnswered
-from gateway.journal import StoreVerdict, append, last_seq, settle
-from gateway.order_cache import CachedLine, add_serial, load_all, put_order, remove_serial
+from gateway.journal import (
+    EntryState,
+    JournalEntry,
+    StoreVerdict,
+    append,
+    epoch,
+    last_seq,
+    last_useq,
+    settle,
+)
+from gateway.order_cache import (
+    CachedLine,
+    add_serial,
+    load_all,
+    merge_store_truth,
+    put_order,
+    remove_serial,
+    undo_entry,
+)
 from gateway.station import Judgement, Station
 from gateway.uplink import Uplink
+from scangw import protocol
 from scangw.sales.registration import ScanMode
 
 log = logging.getLogger(__name__)
+
+
+class OrderUnavailable(LookupError):
+    """The order is neither at the store (reachable now) nor in the station's cache."""
 
 
 class StationService:
@@ -31,7 +53,8 @@ class StationService:
         self.events = EventBus()
         self.db = StationDatabase(config.station.database)
         self.station = Station(config.station.id)
-        self.uplink = Uplink(config, self.db, self._on_verdicts)
+        self._last_useq = 0
+        self.uplink: Uplink | None = None
         self.scanners: dict[str, ScannerDriver] = {
             name: DRIVER_KINDS[cfg.kind](name, cfg) for name, cfg in config.scanners.items()
         }
@@ -41,7 +64,16 @@ class StationService:
     async def start(self) -> None:
         await self.db.open()
         self.station = Station(self.config.station.id, await self.db.run(last_seq) + 1)
-        self.station.load(await self.db.run(load_all))
+        cached = await self.db.run(load_all)
+        self.station.load(cached)
+        self._last_useq = await self.db.run(last_useq)
+        self.uplink = Uplink(
+            self.config, self.db, epoch=await self.db.run(epoch),
+            last_seq=lambda: self._last_useq, on_verdicts=self._on_verdicts,
+            on_order_update=self._on_order_update,
+        )
+        for order_id in {line.order_id for line in cached}:
+            self.uplink.follow_order(order_id)
         await self.uplink.start()
         self._tasks.append(asyncio.create_task(self.uplink.run(), name="uplink"))
         for name, driver in self.scanners.items():
@@ -58,7 +90,8 @@ class StationService:
         self._tasks.clear()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-        await self.uplink.stop()
+        if self.uplink is not None:
+            await self.uplink.stop()
         await self.db.close()
 
     # -- orders ---------------------------------------------------------------------
@@ -68,6 +101,41 @@ class StationService:
         await self.db.run(put_order(lines))
         self.station.load([CachedLine(ln.order_id, ln.line_number, ln.item_id, ln.quantity,
                                       list(ln.serials)) for ln in lines])
+        if self.uplink is not None:
+            for order_id in {line.order_id for line in lines}:
+                self.uplink.follow_order(order_id)
+
+    async def fetch_order(self, order_id: str) -> list[CachedLine]:
+        """Get the order from the store and cache it; offline, use the cached copy.
+
+        Raises OrderUnavailable when the store does not know the order, or when the
+        store cannot be reached and the order was never cached here.
+        """
+        assert self.uplink is not None
+        try:
+            response = await self.uplink.request_order(
+                order_id, self.config.uplink.order_timeout_s)
+        except TimeoutError:
+            cached = [ln for ln in self.station.lines() if ln.order_id == order_id]
+            if not cached:
+                raise OrderUnavailable(
+                    f"{order_id} is not cached here and the order store does not answer"
+                ) from None
+            log.warning("order store unreachable: working on the cached copy of %s", order_id)
+            return cached
+        if not response.found:
+            raise OrderUnavailable(response.message or f"{order_id} is not known to the store")
+        lines = [CachedLine(order_id, ln.line_number, ln.item_id, ln.quantity, list(ln.serials))
+                 for ln in response.lines]
+        merged = await self.db.run(merge_store_truth(order_id, lines))
+        self.station.load(merged)
+        self.uplink.follow_order(order_id)
+        return merged
+
+    async def open_order(self, order_id: str, line_number: int = 1) -> CachedLine:
+        """Fetch (or fall back to the cache) and make the order the current document."""
+        await self.fetch_order(order_id)
+        return self.station.open_document(order_id, line_number)
 
     def open_document(self, order_id: str, line_number: int = 1) -> CachedLine:
         return self.station.open_document(order_id, line_number)
@@ -99,10 +167,14 @@ class StationService:
             return
         future.add_done_callback(lambda f: self._committed(judgement, f))
 
-    def _committed(self, judgement: Judgement, future: asyncio.Future[None]) -> None:
+    def _committed(self, judgement: Judgement, future: asyncio.Future[int | None]) -> None:
         entry = judgement.entry
         error = future.exception()
-        if error is not None:
+        if error is None:
+            entry.useq = future.result()
+            if entry.useq is not None:
+                self._last_useq = entry.useq
+        else:
             # Nothing the operator did not hear as bad is lost: answer bad, undo.
             self.station.revert(judgement)
             entry.accepted = False
@@ -113,23 +185,42 @@ class StationService:
         driver = self.scanners.get(entry.scanner)
         if driver is not None:
             self._spawn(driver.feedback(entry.accepted))
-        if entry.accepted:
+        if entry.accepted and self.uplink is not None:
             self.uplink.send(entry)
 
+    # -- what the store says ----------------------------------------------------------
+
     def _on_verdicts(self, verdicts: list[StoreVerdict]) -> None:
-        by_id = {v.id: v for v in verdicts}
+        self.db.submit(settle(verdicts, undo_entry)).add_done_callback(self._settled)
 
-        def settled(f: asyncio.Future[list[str]]) -> None:
-            if f.exception() is not None:
-                log.error("could not record the store's verdicts: %s", f.exception())
-                return
-            for entry_id in f.result():
-                v = by_id[entry_id]
-                if not v.accepted:
-                    log.warning("store refused registration %s: %s", entry_id, v.message)
-                self.events.publish(StoreAnswered(entry_id, v.accepted, v.reason, v.message))
+    def _settled(self, future: asyncio.Future[list[JournalEntry]]) -> None:
+        if future.exception() is not None:
+            log.error("could not record the store's verdicts: %s", future.exception())
+            return
+        for entry in future.result():
+            accepted = entry.state is EntryState.CONFIRMED
+            if not accepted:
+                # A late refusal: the operator heard good; tell them, and let the
+                # line follow the store's truth.
+                self.station.undo(entry)
+                log.warning("order store refused %s on %s line %s after the station accepted"
+                            " it: %s", entry.serial or "a not-readable entry", entry.order_id,
+                            entry.line_number, entry.store_message)
+                driver = self.scanners.get(entry.scanner)
+                if driver is not None:
+                    self._spawn(driver.feedback(False))
+            self.events.publish(StoreAnswered(entry.id, accepted, entry.store_reason or "",
+                                              entry.store_message or ""))
 
-        self.db.submit(settle(verdicts)).add_done_callback(settled)
+    def _on_order_update(self, update: protocol.OrderUpdate) -> None:
+        lines = [CachedLine(update.order_id, ln.line_number, ln.item_id, ln.quantity,
+                            list(ln.serials)) for ln in update.lines]
+
+        def merged(f: asyncio.Future[list[CachedLine]]) -> None:
+            if f.exception() is None:
+                self.station.load(f.result())
+
+        self.db.submit(merge_store_truth(update.order_id, lines)).add_done_callback(merged)
 
     def _spawn(self, coro: object) -> None:
         task = asyncio.ensure_future(coro)  # type: ignore[call-overload]

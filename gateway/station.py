@@ -56,6 +56,9 @@ class Station:
             self._lines[(line.order_id, line.line_number)] = line
             self._live_update(line, +1)
 
+    def lines(self) -> list[CachedLine]:
+        return list(self._lines.values())
+
     def line(self, order_id: str, line_number: int) -> CachedLine | None:
         return self._lines.get((order_id, line_number))
 
@@ -96,10 +99,20 @@ class Station:
 
     def revert(self, judgement: Judgement) -> None:
         """Undo an accepted change whose journal entry could not be committed."""
-        if judgement.line is None or judgement.entry.mode is None:
+        if judgement.line is not None:
+            self.undo(judgement.entry)
+
+    def undo(self, entry: JournalEntry) -> None:
+        """Take an accepted entry's effect off its line (failed commit, late refusal)."""
+        if entry.order_id is None or entry.line_number is None or entry.mode is None:
             return
-        undo = ScanMode.REMOVE if judgement.entry.mode == ScanMode.ADD else ScanMode.ADD
-        self._apply(judgement.line, judgement.entry.serial, undo)
+        line = self._lines.get((entry.order_id, entry.line_number))
+        if line is None:
+            return
+        undo = ScanMode.REMOVE if entry.mode == ScanMode.ADD else ScanMode.ADD
+        if undo is ScanMode.REMOVE and entry.serial not in line.serials:
+            return  # already gone (the store's update arrived first)
+        self._apply(line, entry.serial, undo)
 
     # -- internals ----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ redelivery gets the same verdict back without changing anything.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,9 +50,38 @@ CREATE TABLE IF NOT EXISTS registrations (
     received_at TEXT NOT NULL,
     status TEXT NOT NULL,
     reason TEXT NOT NULL,
-    message TEXT NOT NULL
+    message TEXT NOT NULL,
+    epoch TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS station_progress (
+    site TEXT NOT NULL,
+    station TEXT NOT NULL,
+    epoch TEXT NOT NULL,
+    contiguous INTEGER NOT NULL,
+    PRIMARY KEY (site, station, epoch)
+);
+CREATE TABLE IF NOT EXISTS stations (
+    site TEXT NOT NULL,
+    station TEXT NOT NULL,
+    status TEXT NOT NULL,
+    version TEXT,
+    config_hash TEXT,
+    epoch TEXT,
+    last_seq INTEGER,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (site, station)
 );
 """
+
+
+@dataclass
+class Applied:
+    """What one commit did: acknowledgements per message, orders changed, gaps seen."""
+
+    acks: list[list[protocol.Ack]] = field(default_factory=list)
+    changed_orders: set[str] = field(default_factory=set)
+    gaps: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """station -> (epoch, first missing uplink sequence number)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,33 +127,77 @@ class StoreDatabase:
             lines.append(OrderLine(order_id, n, item, qty, self._serials(order_id, n)))
         return lines
 
-    def apply(
-        self, site: str, batches: list[protocol.RegistrationBatch]
-    ) -> list[list[protocol.Ack]]:
-        """Decide every registration of several messages in one transaction."""
-        now = datetime.now(UTC).isoformat()
-        with _transaction(self.conn):
-            return [[self._apply_one(site, b.station, r, now) for r in b.registrations]
-                    for b in batches]
+    def apply(self, site: str, batches: list[protocol.RegistrationBatch]) -> Applied:
+        """Decide every registration of several messages in one transaction.
 
-    def _apply_one(self, site: str, station: str, r: protocol.Registration,
-                   now: str) -> protocol.Ack:
-        seen = self.conn.execute(
-            "SELECT status, reason, message FROM registrations WHERE id = ?", (r.id,)
-        ).fetchone()
-        if seen is not None:
-            return protocol.Ack(id=r.id, status=seen[0], reason=seen[1], message=seen[2])
+        A station's registrations take effect in its uplink sequence order: one
+        that arrives ahead of a missing predecessor is held (not acknowledged) and
+        the gap is reported, so the station sends again from the first missing one.
+        """
+        now = datetime.now(UTC).isoformat()
+        result = Applied()
+        with _transaction(self.conn):
+            for batch in batches:
+                result.acks.append(self._apply_batch(site, batch, now, result))
+        return result
+
+    def _apply_batch(self, site: str, batch: protocol.RegistrationBatch, now: str,
+                     result: Applied) -> list[protocol.Ack]:
+        key = (site, batch.station, batch.epoch)
+        row = self.conn.execute(
+            "SELECT contiguous FROM station_progress WHERE site = ? AND station = ?"
+            " AND epoch = ?", key).fetchone()
+        contiguous = 0 if row is None else int(row[0])
+        acks = []
+        for r in batch.registrations:
+            seen = self.conn.execute(
+                "SELECT status, reason, message FROM registrations WHERE id = ?", (r.id,)
+            ).fetchone()
+            if seen is not None:
+                acks.append(protocol.Ack(id=r.id, status=seen[0], reason=seen[1],
+                                         message=seen[2]))
+                continue
+            if r.seq > contiguous + 1:
+                result.gaps.setdefault(batch.station, (batch.epoch, contiguous + 1))
+                continue
+            contiguous = max(contiguous, r.seq)
+            acks.append(self._apply_one(site, batch, r, now, result))
+        self.conn.execute(
+            "INSERT INTO station_progress VALUES (?, ?, ?, ?) ON CONFLICT"
+            " (site, station, epoch) DO UPDATE SET contiguous = excluded.contiguous",
+            (*key, contiguous))
+        return acks
+
+    def _apply_one(self, site: str, batch: protocol.RegistrationBatch,
+                   r: protocol.Registration, now: str, result: Applied) -> protocol.Ack:
         accepted, reason, message = self._decide(r)
         self.conn.execute(
-            "INSERT INTO registrations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (r.id, site, station, r.seq, r.scanner, r.order_id, r.line_number, r.item_id,
-             r.mode.value, r.serial, r.scanned_at.isoformat(), now,
-             "accepted" if accepted else "refused", reason, message),
+            "INSERT INTO registrations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (r.id, site, batch.station, r.seq, r.scanner, r.order_id, r.line_number,
+             r.item_id, r.mode.value, r.serial, r.scanned_at.isoformat(), now,
+             "accepted" if accepted else "refused", reason, message, batch.epoch),
         )
         if accepted:
             self._change_list(r)
+            result.changed_orders.add(r.order_id)
         return protocol.Ack(id=r.id, status="accepted" if accepted else "refused",
                             reason=reason, message=message)
+
+    def record_presence(self, site: str, p: protocol.StationPresence) -> None:
+        with _transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO stations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (site, p.station, p.status, p.version, p.config_hash, p.epoch, p.last_seq,
+                 datetime.now(UTC).isoformat()))
+
+    def order_state(self, order_id: str) -> list[protocol.LineState] | None:
+        """The order's lines as stations see them, or None if there is no such order."""
+        lines = self.order_lines(order_id)
+        if not lines:
+            return None
+        return [protocol.LineState(line_number=ln.line_number, item_id=ln.item_id,
+                                   quantity=ln.quantity, serials=list(ln.serials))
+                for ln in lines]
 
     def _decide(self, r: protocol.Registration) -> tuple[bool, str, str]:
         row = self.conn.execute(

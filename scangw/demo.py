@@ -20,7 +20,6 @@ from typing import TypeVar
 
 from gateway.config import StationConfig
 from gateway.events import DecisionMade, Event, StoreAnswered
-from gateway.order_cache import CachedLine
 from gateway.service import StationService
 from orderstore.config import StoreConfig
 from orderstore.sample import SAMPLE_CUSTOMER, SAMPLE_LINES, SAMPLE_ORDER_ID
@@ -113,11 +112,9 @@ async def _run_station(workdir: Path, broker: BrokerConfig, store: StoreService,
     events = service.events.subscribe()
     await service.start()
     try:
-        lines = store.db.order_lines(SAMPLE_ORDER_ID)
-        await service.cache_order([CachedLine(ln.order_id, ln.line_number, ln.item_id,
-                                              ln.quantity, list(ln.serials)) for ln in lines])
-        line = service.open_document(SAMPLE_ORDER_ID, 1)
+        assert service.uplink is not None
         await _wait_for(service.uplink.connected.wait(), timeout_s, "the station's uplink")
+        line = await service.open_order(SAMPLE_ORDER_ID, 1)  # asks the store over MQTT
         await _wait_for(_scanner_online(service), timeout_s, "the simulated scanner")
         print(f"station    {SITE}/{STATION}, scanner on {device}, mode "
               f"{service.station.mode.value.upper()}")

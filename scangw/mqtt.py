@@ -14,6 +14,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class TlsConfig(BaseModel):
+    """TLS to the broker; the client certificate identifies this station or store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_file: Path = Field(description="CA certificate(s) that signed the broker's certificate.",
+                          examples=["/etc/scangw/tls/ca.crt"])
+    cert_file: Path | None = Field(None, description="This client's certificate.",
+                                   examples=["/etc/scangw/tls/pack-01.crt"])
+    key_file: Path | None = Field(None, description="This client's private key.",
+                                  examples=["/etc/scangw/secrets/pack-01.key"])
+
+
 class BrokerConfig(BaseModel):
     """Where the MQTT broker is and how to log in."""
 
@@ -29,13 +42,28 @@ class BrokerConfig(BaseModel):
     password_env: str | None = Field(
         None, description="Environment variable holding the password."
     )
+    tls: TlsConfig | None = Field(None, description="Connect with TLS (port 8883 usually).")
 
     def password(self) -> str | None:
+        """The password from its file or variable; never logged, never in the config."""
         if self.password_env:
-            return os.environ.get(self.password_env)
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SecretMissing(f"broker.password_env: variable {self.password_env} is not"
+                                    " set (export it in the service's environment file)")
+            return value
         if self.password_file:
-            return self.password_file.read_text(encoding="utf-8").strip()
+            try:
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise SecretMissing(f"broker.password_file: cannot read {self.password_file}:"
+                                    f" {exc.strerror} (check the path and its permissions)"
+                                    ) from exc
         return None
+
+
+class SecretMissing(RuntimeError):
+    """A configured secret cannot be read."""
 
 
 def make_client(client_id: str, broker: BrokerConfig) -> mqtt.Client:
@@ -45,6 +73,12 @@ def make_client(client_id: str, broker: BrokerConfig) -> mqtt.Client:
     )
     if broker.username:
         client.username_pw_set(broker.username, broker.password())
+    if broker.tls is not None:
+        client.tls_set(
+            ca_certs=str(broker.tls.ca_file),
+            certfile=None if broker.tls.cert_file is None else str(broker.tls.cert_file),
+            keyfile=None if broker.tls.key_file is None else str(broker.tls.key_file),
+        )
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     client.max_inflight_messages_set(100)
     client.max_queued_messages_set(0)

@@ -25,6 +25,7 @@ from scangw.mqtt import BrokerConfig, make_client
 from tests.conftest import Pty
 
 TIMEOUT = 10.0
+EPOCH = "e" * 32
 
 
 def _store(tmp_path: Path, broker: BrokerConfig, site: str) -> StoreService:
@@ -226,17 +227,17 @@ def test_the_store_is_idempotent_and_survives_hostile_messages(
     assert store.subscribed.wait(TIMEOUT)
     peer = _Peer(broker_config, site, "pack-01")
     topic = protocol.registrations_topic(site, "pack-01")
-    good = json.dumps({"v": 1, "station": "pack-01",
+    good = json.dumps({"v": 1, "station": "pack-01", "epoch": EPOCH,
                        "registrations": [_registration("a" * 32, "SN-1")]})
     hostile = [
         b"{not json",
-        json.dumps({"v": 2, "station": "pack-01", "registrations": []}).encode(),
-        json.dumps({"v": 1, "station": "pack-02",
+        json.dumps({"v": 2, "station": "pack-01", "epoch": EPOCH, "registrations": []}).encode(),
+        json.dumps({"v": 1, "station": "pack-02", "epoch": EPOCH,
                     "registrations": [_registration("b" * 32, "SN-2")]}).encode(),
-        json.dumps({"v": 1, "station": "pack-01",
+        json.dumps({"v": 1, "station": "pack-01", "epoch": EPOCH,
                     "registrations": [{**_registration("c" * 32, "SN-3"), "line_number": "x"}]}
                    ).encode(),
-        json.dumps({"v": 1, "station": "pack-01",
+        json.dumps({"v": 1, "station": "pack-01", "epoch": EPOCH,
                     "registrations": [_registration("d" * 32, "S" * 100_000)]}).encode(),
         b"\x00" * (protocol.MAX_PAYLOAD_BYTES + 1),
     ]

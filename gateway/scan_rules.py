@@ -115,7 +115,12 @@ class Replace(_Strict):
     @_model_validator(mode="after")
     def _valid_regex(self) -> Replace:
         if self.regex:
-            _regex(self.old)
+            try:
+                _regex(self.old).sub(self.new, "")  # parses the template's group references
+            except (re.error, IndexError) as exc:
+                raise ValueError(
+                    f"invalid replacement {self.new!r} for {self.old!r}: {exc}"
+                ) from exc
         return self
 
 

@@ -34,7 +34,7 @@ def split_symbology(text: str) -> tuple[Symbology | None, str]:
     try:
         found = SymbologyIdentifier.extract(text)
     except (ParseError, ValueError, IndexError):
-        return None, text
+        return _gs1_only_identifier(text)
     if len(found.value) < 3 or not text.startswith(found.value):
         return None, text
     symbology = Symbology(
@@ -43,3 +43,17 @@ def split_symbology(text: str) -> tuple[Symbology | None, str]:
         gtin=found.gs1_symbology in _GTIN_SYMBOLOGIES,
     )
     return symbology, text[len(found.value):]
+
+
+def _gs1_only_identifier(text: str) -> tuple[Symbology | None, str]:
+    """GS1 identifiers whose code character biip's ISO table lacks (``]J1`` DotCode)."""
+    try:
+        gs1_symbology = GS1Symbology(text[1:3])
+    except ValueError:
+        return None, text
+    symbology = Symbology(
+        identifier=text[:3],
+        gs1_messages=gs1_symbology in _GS1_MESSAGE_SYMBOLOGIES,
+        gtin=gs1_symbology in _GTIN_SYMBOLOGIES,
+    )
+    return symbology, text[3:]

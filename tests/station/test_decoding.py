@@ -63,6 +63,9 @@ GOOD = [
         id="databar-common-ais",
     ),
     pytest.param(
+        f"]J101{GTIN}21DOT", "]J1", "DOT", GTIN, "DOT", {}, ScanKind.GS1, id="gs1-dotcode",
+    ),
+    pytest.param(
         f"{GS}01{GTIN}21ABC", None, "ABC", GTIN, "ABC", {}, ScanKind.GS1,
         id="leading-fnc1-as-gs",
     ),
@@ -110,7 +113,7 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("data", "symbology", "text", "gtin", "serial", "ais", "kind"), GOOD)
-def test_good_scans(
+def test_good_scans(  # noqa: PLR0917 - one argument per table column
     data: str, symbology: str | None, text: str, gtin: str | None, serial: str | None,
     ais: dict[str, str], kind: ScanKind,
 ) -> None:

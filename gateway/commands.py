@@ -157,7 +157,7 @@ def recognise(
                    else config.slip_pattern)
         if pattern is not None and re.search(pattern, command.argument) is None:
             return BadCommand(text, f"{command.argument!r} does not match the "
-                                    f"{command.name.value} id pattern {pattern!r}")
+                                    f"{command.name.value} id pattern {pattern}")
         return command
     if command is not None:
         return command

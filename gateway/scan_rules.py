@@ -342,7 +342,7 @@ def check_serial(serial: str, pattern: SerialPattern, item: str) -> str | None:
         NAMED_CHARSETS[pattern.charset] if pattern.charset else None
     )
     if allowed is not None:
-        bad = sorted({c for c in serial if c not in allowed})
+        bad = list(dict.fromkeys(c for c in serial if c not in allowed))
         if bad:
             shown = ", ".join(repr(c) for c in bad)
             name = pattern.charset or "the allowed characters"
@@ -358,7 +358,7 @@ def check_serial(serial: str, pattern: SerialPattern, item: str) -> str | None:
         return (f"serial {serial!r} for item {item} has {size} characters; "
                 f"it may have at most {pattern.max_length}{hint}")
     if pattern.regex is not None and re.fullmatch(pattern.regex, serial) is None:
-        return f"serial {serial!r} for item {item} does not match {pattern.regex!r}{hint}"
+        return f"serial {serial!r} for item {item} does not match the pattern {pattern.regex}{hint}"
     return None
 
 

@@ -7,7 +7,8 @@ unknown AI, impossible date): registering such a label as a serial would put
 the whole element string in the journal.
 
 Order of work: bytes -> text, AIM symbology identifier off (G1), then GS1
-element string (G2-G5), GS1 Digital Link (G6), EAN/UPC GTIN, or plain data.
+element string (G2-G5, also inside an ISO/IEC 15434 format 05 envelope), GS1
+Digital Link (G6), EAN/UPC GTIN, or plain data.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from gateway.barcodes.gs1 import (
     looks_like_unmarked_gs1,
     parse_digital_link,
     parse_element_string,
+    unwrap_iso15434_gs1,
 )
 
 # Control characters a barcode may legitimately carry: GS (FNC1 separator in
@@ -193,18 +195,30 @@ def _interpret(
     raw: RawScan, symbology: Symbology | None, body: str, config: DecoderConfig,
 ) -> DecodedScan:
     identifier = symbology.identifier if symbology else None
-    if symbology is not None and symbology.gs1_messages:
-        if _is_uri(body):
-            return _from_gs1(raw, identifier, parse_digital_link(body), ScanKind.DIGITAL_LINK)
-        gs1 = parse_element_string(body, config.gs_substitutes)
-        return _from_gs1(raw, identifier, gs1, ScanKind.GS1)
-    if looks_like_digital_link(body):
-        return _from_gs1(raw, identifier, parse_digital_link(body), ScanKind.DIGITAL_LINK)
+    found = _gs1_of(symbology, body, config)
+    if found is not None:
+        return _from_gs1(raw, identifier, *found)
     if symbology is not None and symbology.gtin:
         return _from_gtin(raw, identifier, body)
-    if symbology is None and config.detect_unmarked_gs1 and looks_like_unmarked_gs1(body):
-        return _from_gs1(raw, identifier, _parse_unmarked(body, config), ScanKind.GS1)
     return DecodedScan(raw.scanner, body, raw.received_ns, symbology=identifier)
+
+
+def _gs1_of(
+    symbology: Symbology | None, body: str, config: DecoderConfig,
+) -> tuple[GS1Data, ScanKind] | None:
+    """The GS1 content of the scan, None when it is not GS1 data at all."""
+    if symbology is not None and symbology.gs1_messages:
+        if _is_uri(body):
+            return parse_digital_link(body), ScanKind.DIGITAL_LINK
+        return parse_element_string(body, config.gs_substitutes), ScanKind.GS1
+    enveloped = unwrap_iso15434_gs1(body)
+    if enveloped is not None:
+        return parse_element_string(enveloped), ScanKind.GS1
+    if looks_like_digital_link(body):
+        return parse_digital_link(body), ScanKind.DIGITAL_LINK
+    if symbology is None and config.detect_unmarked_gs1 and looks_like_unmarked_gs1(body):
+        return _parse_unmarked(body, config), ScanKind.GS1
+    return None
 
 
 def _parse_unmarked(body: str, config: DecoderConfig) -> GS1Data:

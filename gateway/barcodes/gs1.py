@@ -31,6 +31,9 @@ _DIGITAL_LINK_KEY_SEGMENT = re.compile(r"/(?:" + "|".join(_DIGITAL_LINK_KEYS) + 
 # Unmarked data that opens with SSCC (00) or GTIN (01/02) and its full digit run.
 _LEADING_KEY = re.compile(r"^(?:00\d{18}|0[12]\d{14})")
 _HRI_START = re.compile(r"^\(\d{2,4}\)")
+# ISO/IEC 15434 envelope: "[)>" RS, format "05" (GS1 AIs) GS, data, RS, optional EOT.
+ISO15434_HEADER = "[)>\x1e"
+_ISO15434_GS1 = re.compile(r"^\[\)>\x1e05\x1d(?P<data>[^\x1e]*)\x1e\x04?$")
 
 
 class InvalidGS1Error(ValueError):
@@ -70,6 +73,12 @@ def looks_like_digital_link(text: str) -> bool:
     return _DIGITAL_LINK_KEY_SEGMENT.search(path + "/") is not None
 
 
+def unwrap_iso15434_gs1(text: str) -> str | None:
+    """The GS1 data of an ISO/IEC 15434 format 05 envelope, or None for anything else."""
+    found = _ISO15434_GS1.match(text)
+    return found["data"] if found else None
+
+
 def looks_like_unmarked_gs1(text: str) -> bool:
     """Guess whether data without a GS1 symbology identifier is GS1.
 
@@ -77,6 +86,8 @@ def looks_like_unmarked_gs1(text: str) -> bool:
     anywhere, a leading GS (FNC1 in first position), SSCC/GTIN with all its
     digits at the start, or the parenthesised HRI an operator may type.
     """
+    if text.startswith(ISO15434_HEADER):
+        return False  # other envelope formats (06: ASC MH10 data identifiers) are not GS1
     return (
         GS in text
         or _LEADING_KEY.match(text) is not None

@@ -94,6 +94,14 @@ GOOD = [
         f"]Q3https://id.example.com/01/{GTIN}/21/Z9", "]Q3", "Z9", GTIN, "Z9", {},
         ScanKind.DIGITAL_LINK, id="digital-link-in-gs1-qr",
     ),
+    pytest.param(
+        f"]d1[)>\x1e05{GS}01{GTIN}21ENV1\x1e\x04", "]d1", "ENV1", GTIN, "ENV1", {},
+        ScanKind.GS1, id="iso15434-format-05-envelope",
+    ),
+    pytest.param(
+        f"[)>\x1e06{GS}SSN77{GS}1PPART\x1e\x04", None, f"[)>\x1e06{GS}SSN77{GS}1PPART\x1e\x04",
+        None, None, {}, ScanKind.PLAIN, id="iso15434-format-06-stays-plain-for-rules",
+    ),
     pytest.param("]C0SN-000123", "]C0", "SN-000123", None, None, {}, ScanKind.PLAIN,
                  id="code128-id-stripped"),
     pytest.param("]A0ABC-99", "]A0", "ABC-99", None, None, {}, ScanKind.PLAIN,

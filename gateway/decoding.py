@@ -261,3 +261,18 @@ def _from_gtin(raw: RawScan, identifier: str | None, body: str) -> DecodedScan:
         raw.scanner, body, raw.received_ns, symbology=identifier, gtin=gtin,
         kind=ScanKind.GTIN if gtin else ScanKind.PLAIN,
     )
+
+
+def describe(result: DecodedScan | BadRead) -> list[tuple[str, str]]:
+    """(field, value) rows for a CLI table (``scangw decode``) or a log line."""
+    if isinstance(result, BadRead):
+        return [("scanner", result.scanner), ("bad read", result.reason),
+                ("message", result.message)]
+    rows = [("scanner", result.scanner), ("kind", result.kind.value), ("text", result.text)]
+    optional = (("symbology", result.symbology), ("gtin", result.gtin),
+                ("serial", result.serial))
+    rows += [(name, value) for name, value in optional if value is not None]
+    for ai, value in result.ais.items():
+        date = result.dates.get(ai)
+        rows.append((f"({ai})", f"{value} = {date.isoformat()}" if date else value))
+    return rows

@@ -19,6 +19,7 @@ from gateway.decoding import (
     DecoderConfig,
     ScanKind,
     decode,
+    describe,
 )
 
 GS = "\x1d"
@@ -224,3 +225,11 @@ def test_unmarked_detection_can_be_turned_off_for_numeric_serials() -> None:
 
 def test_decoded_scan_is_hashable_despite_dict_fields() -> None:
     assert hash(decoded(f"]d201{GTIN}21A{GS}10L")) is not None
+
+
+def test_describe_lists_what_was_read() -> None:
+    rows = dict(describe(decoded(f"]d201{GTIN}21ABC123{GS}17210119")))
+    assert rows["serial"] == "ABC123"
+    assert rows["symbology"] == "]d2"
+    assert rows["(17)"] == "210119 = 2021-01-19"
+    assert dict(describe(bad(b"\xff")))["bad read"] == REASON_UNREADABLE

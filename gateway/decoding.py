@@ -103,8 +103,9 @@ class DecodedScan:
     """A readable scan.
 
     ``text`` is what the station registers or matches: the serial (21) of GS1
-    data, else the GTIN of a bare EAN/UPC, else the HRI of other GS1 data,
-    else the plain data without its symbology identifier.
+    data, else the HRI ``(01)...(17)...`` of other GS1 data, else the data
+    without its symbology identifier (for EAN/UPC its digits; ``gtin`` holds
+    the GTIN-14).
     """
 
     scanner: str
@@ -157,7 +158,10 @@ def decode(raw: RawScan, config: DecoderConfig = DEFAULT_DECODER_CONFIG) -> Deco
         return _interpret(raw, symbology, body, config)
     except InvalidGS1Error as exc:
         reason = REASON_INVALID_DIGITAL_LINK if _is_uri(body) else REASON_INVALID_GS1
-        return BadRead(raw.scanner, reason, f"{exc} (scanned {body!r})", raw.received_ns)
+        return BadRead(
+            raw.scanner, reason,
+            f"{exc} (scanned {body!r}); check the label or type the serial", raw.received_ns,
+        )
 
 
 def _text_of(raw: RawScan) -> str | BadRead:

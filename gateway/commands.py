@@ -124,7 +124,7 @@ def parse_command(text: str, prefix: str = DEFAULT_PREFIX) -> Command | BadComma
     Lock on inverts case); the argument is kept as scanned.
     """
     text = text.strip()
-    if not prefix or not text.upper().startswith(prefix.upper()):
+    if not prefix or text[:len(prefix)].upper() != prefix.upper():
         return None
     body = text[len(prefix):]
     name_text, colon, argument = body.partition(":")

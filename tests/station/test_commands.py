@@ -108,3 +108,12 @@ def test_bad_pattern_is_a_config_error_with_its_key() -> None:
         CommandConfig(order_pattern="^SO-(\\d+$")
     assert caught.value.errors()[0]["loc"] == ("order_pattern",)
     assert "invalid regular expression" in str(caught.value)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_is_a_command_a_refusal_or_nothing(text: str) -> None:
+    result = recognise(text)
+    assert result is None or isinstance(result, Command | BadCommand)
+    if text.strip()[:4].upper() != "SGW-":
+        assert not isinstance(result, BadCommand)

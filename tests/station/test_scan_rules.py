@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from drivers.base import RawScan
@@ -220,3 +222,11 @@ def test_items_without_a_pattern_take_any_serial() -> None:
     patterns = {"A100": SerialPattern(length=4)}
     assert check_item_serial("anything at all", "B200", patterns) is None
     assert check_item_serial("12345", "A100", patterns) is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(min_size=1, max_size=30), st.sampled_from(["add", "remove"]))
+def test_data_no_rule_matches_passes_unchanged(data: str, mode: str) -> None:
+    never = rules({"when": 'scanner == "no-such-scanner"', "then": [{"reject": "x"}]},
+                  {"when": "length > 1000", "then": [{"uppercase": True}]})
+    assert apply_scan_rules(never, facts(data, mode=mode)) == RuleAccepted(data)

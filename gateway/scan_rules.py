@@ -283,7 +283,7 @@ def apply_scan_rules(rules: Sequence[ScanRule], facts: ScanFacts) -> RuleAccepte
         except rule_engine.errors.EngineError as exc:
             return RuleRejected(
                 f"rule {label} could not be evaluated on {facts.data!r}: {exc.message}; "
-                "fix its condition", label,
+                "fix the rule's condition in the station config", label,
             )
         if matched:
             return _run_actions(rule.then, facts.data, label)
@@ -305,20 +305,30 @@ def _run_actions(
             item = action.route.item or item
             line = action.route.line or line
             continue
-        transformed = _transform(action, data)
-        if transformed is None:
-            assert action.extract is not None
-            return RuleRejected(
-                f"{data!r} does not match {action.extract.pattern!r} (rule {label})", label,
-            )
-        data = transformed
+        if action.extract is not None:
+            extracted = _extract(action.extract, data)
+            if extracted is None:
+                return RuleRejected(
+                    f"{data!r} does not match the pattern {action.extract.pattern} "
+                    f"(rule {label})", label,
+                )
+            data = extracted
+            continue
+        data = _transform(action, data)
     if not data:
         return RuleRejected(f"rule {label} left nothing of {original!r}", label)
     return RuleAccepted(data, label, item, line)
 
 
-def _transform(action: RuleAction, data: str) -> str | None:
-    """One transform step; None when an extract finds no match."""
+def _extract(extract: Extract, data: str) -> str | None:
+    """The wanted group of the first match; None when there is none (or it is empty)."""
+    found = re.search(extract.pattern, data)
+    group = found.group(extract.group) if found else None
+    return group or None
+
+
+def _transform(action: RuleAction, data: str) -> str:
+    """One transform step."""
     if action.strip_prefix is not None:
         return data.removeprefix(action.strip_prefix)
     if action.strip_leading_zeros:
@@ -328,10 +338,6 @@ def _transform(action: RuleAction, data: str) -> str | None:
     if action.replace is not None:
         step = action.replace
         return re.sub(step.old, step.new, data) if step.regex else data.replace(step.old, step.new)
-    if action.extract is not None:
-        found = re.search(action.extract.pattern, data)
-        group = found.group(action.extract.group) if found else None
-        return group if group else None
     return data
 
 

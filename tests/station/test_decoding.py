@@ -122,7 +122,7 @@ GOOD = [
 
 
 @pytest.mark.parametrize(("data", "symbology", "text", "gtin", "serial", "ais", "kind"), GOOD)
-def test_good_scans(  # noqa: PLR0917 - one argument per table column
+def test_good_scans(
     data: str, symbology: str | None, text: str, gtin: str | None, serial: str | None,
     ais: dict[str, str], kind: ScanKind,
 ) -> None:

@@ -107,12 +107,11 @@ def test_a_registration_at_one_station_reaches_another_holding_the_order(
 
 
 async def _line_has(service: StationService, serial: str) -> None:
-    while serial not in (service.station.line("SO-1", 1) or _Empty()).serials:
+    while True:
+        line = service.station.line("SO-1", 1)
+        if line is not None and serial in line.serials:
+            return
         await asyncio.sleep(0.01)
-
-
-class _Empty:
-    serials: list[str | None] = []
 
 
 def test_a_late_refusal_beeps_bad_and_the_line_follows_the_store(

@@ -58,7 +58,14 @@ CREATE TABLE IF NOT EXISTS cached_lines (
     line_number INTEGER NOT NULL,
     item_id TEXT NOT NULL,
     quantity INTEGER NOT NULL,
+    gtins TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (order_id, line_number)
+);
+CREATE TABLE IF NOT EXISTS station_state (
+    scope TEXT PRIMARY KEY,
+    mode TEXT NOT NULL,
+    order_id TEXT,
+    line_number INTEGER
 );
 CREATE TABLE IF NOT EXISTS cached_serials (
     order_id TEXT NOT NULL,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.journal import JournalEntry
+from scangw.sales.registration import ScanMode
 
 
 @dataclass(slots=True)
@@ -22,6 +23,8 @@ class CachedLine:
     item_id: str
     quantity: int
     serials: list[str | None] = field(default_factory=list)
+    gtins: tuple[str, ...] = ()
+    """GTIN-14s of the line's item: a GS1 scan with (01) selects the line by them."""
 
 
 def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
@@ -33,9 +36,10 @@ def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
             conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
         for line in lines:
             conn.execute(
-                "INSERT INTO cached_lines (order_id, line_number, item_id, quantity)"
-                " VALUES (?, ?, ?, ?)",
-                (line.order_id, line.line_number, line.item_id, line.quantity),
+                "INSERT INTO cached_lines (order_id, line_number, item_id, quantity, gtins)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (line.order_id, line.line_number, line.item_id, line.quantity,
+                 ",".join(line.gtins)),
             )
             conn.executemany(
                 "INSERT INTO cached_serials (order_id, line_number, position, serial)"
@@ -49,9 +53,9 @@ def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
 def load_all(conn: sqlite3.Connection) -> list[CachedLine]:
     """Job: every cached line with its registration list in order."""
     lines = {
-        (o, n): CachedLine(o, n, item, qty)
-        for o, n, item, qty in conn.execute(
-            "SELECT order_id, line_number, item_id, quantity FROM cached_lines"
+        (o, n): CachedLine(o, n, item, qty, [], tuple(g for g in gtins.split(",") if g))
+        for o, n, item, qty, gtins in conn.execute(
+            "SELECT order_id, line_number, item_id, quantity, gtins FROM cached_lines"
             " ORDER BY order_id, line_number"
         )
     }
@@ -110,7 +114,8 @@ def merge_store_truth(
 
     def job(conn: sqlite3.Connection) -> list[CachedLine]:
         merged = {ln.line_number: CachedLine(ln.order_id, ln.line_number, ln.item_id,
-                                             ln.quantity, list(ln.serials)) for ln in lines}
+                                             ln.quantity, list(ln.serials), ln.gtins)
+                  for ln in lines}
         for line_number, mode, serial in conn.execute(
             "SELECT line_number, mode, serial FROM journal WHERE state = 'pending'"
             " AND order_id = ? ORDER BY seq", (order_id,),
@@ -127,3 +132,22 @@ def merge_store_truth(
         return result
 
     return job
+
+
+def save_context(scope: str, mode: ScanMode, current: tuple[str, int] | None,
+                 ) -> Callable[[sqlite3.Connection], None]:
+    """Change: remember a packer's mode and line, so a restart resumes there."""
+
+    def change(conn: sqlite3.Connection) -> None:
+        order_id, line_number = current if current else (None, None)
+        conn.execute("INSERT OR REPLACE INTO station_state VALUES (?, ?, ?, ?)",
+                     (scope, mode.value, order_id, line_number))
+
+    return change
+
+
+def load_contexts(conn: sqlite3.Connection) -> list[tuple[str, ScanMode, tuple[str, int] | None]]:
+    """Job: every saved (scope, mode, current line)."""
+    return [(scope, ScanMode(mode), None if order_id is None else (order_id, int(line)))
+            for scope, mode, order_id, line in conn.execute(
+                "SELECT scope, mode, order_id, line_number FROM station_state")]

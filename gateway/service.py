@@ -125,8 +125,8 @@ class StationService:
             return cached
         if not response.found:
             raise OrderUnavailable(response.message or f"{order_id} is not known to the store")
-        lines = [CachedLine(order_id, ln.line_number, ln.item_id, ln.quantity, list(ln.serials))
-                 for ln in response.lines]
+        lines = [CachedLine(order_id, ln.line_number, ln.item_id, ln.quantity,
+                            list(ln.serials), tuple(ln.gtins)) for ln in response.lines]
         merged = await self.db.run(merge_store_truth(order_id, lines))
         self.station.load(merged)
         self.uplink.follow_order(order_id)
@@ -214,7 +214,7 @@ class StationService:
 
     def _on_order_update(self, update: protocol.OrderUpdate) -> None:
         lines = [CachedLine(update.order_id, ln.line_number, ln.item_id, ln.quantity,
-                            list(ln.serials)) for ln in update.lines]
+                            list(ln.serials), tuple(ln.gtins)) for ln in update.lines]
 
         def merged(f: asyncio.Future[list[CachedLine]]) -> None:
             if f.exception() is None:

@@ -4,6 +4,9 @@ Pure and in memory, so a decision costs microseconds. The station's view of
 each line changes at decision time (the next scan of a burst sees it); the
 service persists the change with the journal entry and calls ``revert`` if that
 commit fails, so memory never runs ahead of the disk.
+
+Mode and current line live in a ``Context``: one for the whole station, or one
+per scanner when two packers share a station (``state_scope: scanner``).
 """
 
 from __future__ import annotations
@@ -34,13 +37,27 @@ class NoDocument(LookupError):
     pass
 
 
-class Station:
-    """One station's current mode and document, and its cached lines."""
+STATION_SCOPE = "*"
+"""The context name when mode and document are shared by all scanners."""
 
-    def __init__(self, station_id: str, next_seq: int = 1) -> None:
+
+@dataclass(slots=True)
+class Context:
+    """Where one packer is: mode, current order line, last registration to undo."""
+
+    scope: str
+    mode: ScanMode = ScanMode.ADD
+    current: tuple[str, int] | None = None
+    last: JournalEntry | None = None
+
+
+class Station:
+    """One station's contexts (mode, current document) and its cached lines."""
+
+    def __init__(self, station_id: str, next_seq: int = 1, per_scanner: bool = False) -> None:
         self.station_id = station_id
-        self.mode = ScanMode.ADD
-        self.current: tuple[str, int] | None = None
+        self.per_scanner = per_scanner
+        self._contexts: dict[str, Context] = {}
         self._lines: dict[tuple[str, int], CachedLine] = {}
         self._live: dict[str, Counter[str]] = {}  # item -> serials live on cached lines
         self._next_seq = next_seq
@@ -62,12 +79,64 @@ class Station:
     def line(self, order_id: str, line_number: int) -> CachedLine | None:
         return self._lines.get((order_id, line_number))
 
-    def open_document(self, order_id: str, line_number: int = 1) -> CachedLine:
+    def order_lines(self, order_id: str) -> list[CachedLine]:
+        return sorted((ln for ln in self._lines.values() if ln.order_id == order_id),
+                      key=lambda ln: ln.line_number)
+
+    # -- contexts -----------------------------------------------------------------
+
+    def context(self, scanner: str = STATION_SCOPE) -> Context:
+        scope = scanner if self.per_scanner else STATION_SCOPE
+        ctx = self._contexts.get(scope)
+        if ctx is None:
+            ctx = self._contexts[scope] = Context(scope)
+        return ctx
+
+    def restore(self, contexts: list[Context]) -> None:
+        """Take back contexts saved before a restart (lines must be loaded first)."""
+        for ctx in contexts:
+            if ctx.current is not None and ctx.current not in self._lines:
+                ctx.current = None
+            self._contexts[ctx.scope] = ctx
+
+    @property
+    def mode(self) -> ScanMode:
+        return self.context().mode
+
+    @mode.setter
+    def mode(self, mode: ScanMode) -> None:
+        self.context().mode = mode
+
+    @property
+    def current(self) -> tuple[str, int] | None:
+        return self.context().current
+
+    def open_document(self, order_id: str, line_number: int = 1,
+                      scanner: str = STATION_SCOPE) -> CachedLine:
         line = self._lines.get((order_id, line_number))
         if line is None:
             raise NoDocument(f"{order_id} line {line_number} is not in this station's cache")
-        self.current = (order_id, line_number)
+        ctx = self.context(scanner)
+        ctx.current = (order_id, line_number)
+        ctx.last = None
         return line
+
+    def move_line(self, scanner: str, step: int) -> CachedLine | None:
+        """Select the next (``step=1``) or previous line; None past either end."""
+        ctx = self.context(scanner)
+        if ctx.current is None:
+            return None
+        numbers = [ln.line_number for ln in self.order_lines(ctx.current[0])]
+        at = numbers.index(ctx.current[1]) + step
+        if not 0 <= at < len(numbers):
+            return None
+        ctx.current = (ctx.current[0], numbers[at])
+        return self._lines[ctx.current]
+
+    def close_document(self, scanner: str) -> tuple[str, int] | None:
+        ctx = self.context(scanner)
+        closed, ctx.current, ctx.mode, ctx.last = ctx.current, None, ScanMode.ADD, None
+        return closed
 
     # -- deciding -----------------------------------------------------------------
 
@@ -80,22 +149,38 @@ class Station:
         return self.register(scan.scanner, value, scan.received_ns, data=scan.text)
 
     def register(self, scanner: str, serial: str | None, received_ns: int,
-                 data: str | None = None) -> Judgement:
-        """Register ``serial`` (None: not readable, R7) on the current line."""
+                 data: str | None = None, mode: ScanMode | None = None) -> Judgement:
+        """Register ``serial`` (None: not readable, R7) on the scanner's current line,
+        in its context's mode unless ``mode`` is given (an undo)."""
         shown = data if data is not None else (serial or "NOT-READABLE")
-        if self.current is None:
+        ctx = self.context(scanner)
+        if ctx.current is None:
             return self.refuse(scanner, received_ns, shown, "no_document",
-                                 "no order open: scan an order first")
-        line = self._lines[self.current]
+                               "no order open: scan an order first")
+        mode = ctx.mode if mode is None else mode
+        line = self._lines[ctx.current]
         elsewhere = serial is not None and self._live_elsewhere(line, serial)
         view = LineView(line.order_id, line.line_number, line.item_id, line.quantity,
                         tuple(line.serials))
-        decision = decide_scan(view, serial, self.mode, registered_elsewhere=elsewhere)
-        entry = self._entry(scanner, received_ns, shown, decision, line, serial)
+        decision = decide_scan(view, serial, mode, registered_elsewhere=elsewhere)
+        entry = self._entry(scanner, received_ns, shown, decision, line, serial, mode)
         if not decision.accepted:
             return Judgement(entry, received_ns)
-        self._apply(line, serial, self.mode)
+        self._apply(line, serial, mode)
+        ctx.last = entry
         return Judgement(entry, received_ns, line)
+
+    def note(self, scanner: str, received_ns: int, data: str, reason: str,
+             message: str) -> Judgement:
+        """An accepted command (mode, line, document): journaled, never sent."""
+        ctx = self.context(scanner)
+        order_id, line_number = ctx.current if ctx.current else (None, None)
+        return Judgement(received_ns=received_ns, entry=JournalEntry(
+            seq=self._take_seq(), id=uuid.uuid4().hex, ts=_wall_time(received_ns),
+            scanner=scanner, data=data, accepted=True, reason=reason, message=message,
+            state=EntryState.LOCAL, order_id=order_id, line_number=line_number,
+            mode=ctx.mode.value,
+        ))
 
     def revert(self, judgement: Judgement) -> None:
         """Undo an accepted change whose journal entry could not be committed."""
@@ -140,14 +225,14 @@ class Station:
                 live[serial] += sign
 
     def _entry(self, scanner: str, received_ns: int, data: str, decision: Decision,
-               line: CachedLine, serial: str | None) -> JournalEntry:
+               line: CachedLine, serial: str | None, mode: ScanMode) -> JournalEntry:
         return JournalEntry(
             seq=self._take_seq(), id=uuid.uuid4().hex, ts=_wall_time(received_ns),
             scanner=scanner, data=data, accepted=decision.accepted, reason=decision.reason,
             message=decision.message,
             state=EntryState.PENDING if decision.accepted else EntryState.LOCAL,
             order_id=line.order_id, line_number=line.line_number, item_id=line.item_id,
-            mode=self.mode.value, serial=serial,
+            mode=mode.value, serial=serial,
         )
 
     def refuse(self, scanner: str, received_ns: int, data: str, reason: str,

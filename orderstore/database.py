@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS order_lines (
     quantity INTEGER NOT NULL CHECK (quantity > 0),
     PRIMARY KEY (order_id, line_number)
 );
+CREATE TABLE IF NOT EXISTS item_gtins (
+    item_id TEXT NOT NULL,
+    gtin TEXT NOT NULL UNIQUE,
+    PRIMARY KEY (item_id, gtin)
+);
 CREATE TABLE IF NOT EXISTS line_serials (
     order_id TEXT NOT NULL,
     line_number INTEGER NOT NULL,
@@ -196,8 +201,19 @@ class StoreDatabase:
         if not lines:
             return None
         return [protocol.LineState(line_number=ln.line_number, item_id=ln.item_id,
-                                   quantity=ln.quantity, serials=list(ln.serials))
+                                   quantity=ln.quantity, serials=list(ln.serials),
+                                   gtins=self.item_gtins(ln.item_id))
                 for ln in lines]
+
+    def item_gtins(self, item_id: str) -> list[str]:
+        return [g for (g,) in self.conn.execute(
+            "SELECT gtin FROM item_gtins WHERE item_id = ? ORDER BY gtin", (item_id,))]
+
+    def put_item_gtins(self, item_id: str, gtins: list[str]) -> None:
+        with _transaction(self.conn):
+            self.conn.execute("DELETE FROM item_gtins WHERE item_id = ?", (item_id,))
+            self.conn.executemany("INSERT INTO item_gtins VALUES (?, ?)",
+                                  [(item_id, g) for g in gtins])
 
     def _decide(self, r: protocol.Registration) -> tuple[bool, str, str]:
         row = self.conn.execute(

@@ -193,9 +193,12 @@ class _Peer:
         self.got = threading.Condition()
         self.client = make_client(f"peer-{uuid.uuid4().hex[:6]}", broker)
         self.client.on_message = self._on_message
+        subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_: subscribed.set()
         self.client.connect(broker.host, broker.port)
         self.client.subscribe(protocol.acks_topic(site, station), qos=1)
         self.client.loop_start()
+        assert subscribed.wait(TIMEOUT)
 
     def _on_message(self, _c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
         with self.got:

@@ -112,7 +112,10 @@ class LineState(Message):
     line_number: int = Field(ge=1)
     item_id: Text
     quantity: int = Field(ge=1)
-    serials: list[Serial | None] = Field(default_factory=list, max_length=10_000)
+    serials: list[Serial | None] = Field(default_factory=list, max_length=100_000)
+    gtins: list[Annotated[str, StringConstraints(pattern=r"^[0-9]{14}$")]] = Field(
+        default_factory=list, max_length=20,
+        description="GTIN-14s of the line's item (a GS1 scan selects the line by them).")
 
 
 class OrderResponse(Message):

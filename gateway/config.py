@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drivers.serial_port import SerialConfig
+from gateway.commands import CommandConfig
+from gateway.debounce import DebounceConfig
+from gateway.decoding import DecoderConfig
+from gateway.scan_rules import ScanRule, SerialPattern
 from scangw.mqtt import BrokerConfig
 from scangw.protocol import TopicId
 
@@ -52,6 +57,17 @@ class StationConfig(BaseModel):
     scanners: dict[str, SerialConfig] = Field(
         description="Scanners attached to this station, by name.", min_length=1
     )
+    state_scope: Literal["station", "scanner"] = Field(
+        "station", description="Share one mode and current line among all scanners"
+        " (station), or keep one per scanner when several packers share a station.")
+    decoder: DecoderConfig = Field(default_factory=DecoderConfig)
+    commands: CommandConfig = Field(default_factory=CommandConfig)
+    debounce: DebounceConfig = Field(default_factory=DebounceConfig)
+    scan_rules: list[ScanRule] = Field(
+        default_factory=list,
+        description="Ordered rules, first match wins (like DataWedge advanced data formatting).")
+    serial_patterns: dict[str, SerialPattern] = Field(
+        default_factory=dict, description="Serial number patterns per item id.")
 
     @model_validator(mode="after")
     def _distinct_ports(self) -> StationConfig:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
+from collections import deque
+from collections.abc import Callable
 
 from drivers.base import DRIVER_KINDS, RawScan, ScannerDriver
+from gateway.commands import Command, command_text
 from gateway.config import StationConfig
 from gateway.database import StationDatabase
-from gateway.decoding import decode
 from gateway.events import DecisionMade, EventBus, StoreAnswered
 from gateway.journal import (
     EntryState,
@@ -30,21 +33,20 @@ from gateway.order_cache import (
     CachedLine,
     add_serial,
     load_all,
+    load_contexts,
     merge_store_truth,
     put_order,
     remove_serial,
+    save_context,
     undo_entry,
 )
-from gateway.station import Judgement, Station
+from gateway.station import Context, Judgement, Station
 from gateway.uplink import Uplink
+from gateway.workflow import OrderUnavailable, Pending, ScanWorkflow
 from scangw import protocol
 from scangw.sales.registration import ScanMode
 
 log = logging.getLogger(__name__)
-
-
-class OrderUnavailable(LookupError):
-    """The order is neither at the store (reachable now) nor in the station's cache."""
 
 
 class StationService:
@@ -58,14 +60,23 @@ class StationService:
         self.scanners: dict[str, ScannerDriver] = {
             name: DRIVER_KINDS[cfg.kind](name, cfg) for name, cfg in config.scanners.items()
         }
+        self.workflow = ScanWorkflow(config, self.station, self.fetch_order)
+        self._held: deque[RawScan] | None = None
+        """Scans that arrived while an order was being opened; None when not busy."""
+        self._saved: dict[str, tuple[ScanMode, tuple[str, int] | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
         await self.db.open()
-        self.station = Station(self.config.station.id, await self.db.run(last_seq) + 1)
+        self.station = Station(self.config.station.id, await self.db.run(last_seq) + 1,
+                               per_scanner=self.config.state_scope == "scanner")
         cached = await self.db.run(load_all)
         self.station.load(cached)
+        self.station.restore([Context(scope, mode, current)
+                              for scope, mode, current in await self.db.run(load_contexts)])
+        self._saved = {c.scope: (c.mode, c.current) for c in self.station.contexts()}
+        self.workflow = ScanWorkflow(self.config, self.station, self.fetch_order)
         self._last_useq = await self.db.run(last_useq)
         self.uplink = Uplink(
             self.config, self.db, epoch=await self.db.run(epoch),
@@ -147,20 +158,48 @@ class StationService:
 
     def on_scan(self, raw: RawScan) -> None:
         """Called by a driver on the event loop for each framed scan."""
-        decoded = decode(raw)
-        judgement = self.station.judge(decoded)
-        if not judgement.entry.data and raw.data:
-            judgement.entry.data = raw.data[:64].decode("latin-1")
+        if self._held is not None:
+            self._held.append(raw)
+            return
+        outcome = self.workflow.handle(raw)
+        if isinstance(outcome, Pending):
+            self._held = deque()
+            self._spawn(self._finish(outcome))
+        elif outcome is not None:
+            self._journal(outcome)
+
+    async def command(self, scanner: str, command: Command) -> None:
+        """A command from a touch button or the CLI: the same path as its barcode."""
+        received = time.perf_counter_ns()
+        outcome = self.workflow.command(scanner, command, received, command_text(
+            command.name, command.argument, self.config.commands.prefix))
+        if isinstance(outcome, Pending):
+            outcome = await outcome.work
+        self._journal(outcome)
+
+    async def _finish(self, pending: Pending) -> None:
+        try:
+            judgement = await pending.work
+        finally:
+            held, self._held = self._held or deque(), None
         self._journal(judgement)
+        while held and self._held is None:
+            self.on_scan(held.popleft())
+        if held and self._held is not None:
+            self._held.extendleft(reversed(held))
 
     def _journal(self, judgement: Judgement) -> None:
         entry = judgement.entry
-        change = None
+        changes = []
         if judgement.line is not None and entry.order_id and entry.line_number:
             on = add_serial if entry.mode == ScanMode.ADD else remove_serial
-            change = on(entry.order_id, entry.line_number, entry.serial)
+            changes.append(on(entry.order_id, entry.line_number, entry.serial))
+        ctx = self.station.context(entry.scanner)
+        if self._saved.get(ctx.scope) != (ctx.mode, ctx.current):
+            self._saved[ctx.scope] = (ctx.mode, ctx.current)
+            changes.append(save_context(ctx.scope, ctx.mode, ctx.current))
         try:
-            future = self.db.submit(append(entry, change))
+            future = self.db.submit(append(entry, _all(changes)))
         except RuntimeError as exc:
             log.error("station database unavailable: %s", exc)
             self.station.revert(judgement)
@@ -227,3 +266,15 @@ class StationService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+
+
+def _all(changes: list[Callable[[sqlite3.Connection], None]],
+         ) -> Callable[[sqlite3.Connection], None] | None:
+    if not changes:
+        return None
+
+    def change(conn: sqlite3.Connection) -> None:
+        for one in changes:
+            one(conn)
+
+    return change

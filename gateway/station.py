@@ -92,6 +92,9 @@ class Station:
             ctx = self._contexts[scope] = Context(scope)
         return ctx
 
+    def contexts(self) -> list[Context]:
+        return list(self._contexts.values())
+
     def restore(self, contexts: list[Context]) -> None:
         """Take back contexts saved before a restart (lines must be loaded first)."""
         for ctx in contexts:

@@ -161,7 +161,13 @@ class StationService:
         if self._held is not None:
             self._held.append(raw)
             return
-        outcome = self.workflow.handle(raw)
+        try:
+            outcome = self.workflow.handle(raw)
+        except Exception as exc:  # a bug must cost one bad beep, never the reader
+            log.exception("could not handle a scan from %s", raw.scanner)
+            outcome = self.station.refuse(raw.scanner, raw.received_ns,
+                                          raw.data[:64].decode("latin-1"), "internal_error",
+                                          f"station error, scan again: {exc}")
         if isinstance(outcome, Pending):
             self._held = deque()
             self._spawn(self._finish(outcome))
@@ -224,7 +230,7 @@ class StationService:
         driver = self.scanners.get(entry.scanner)
         if driver is not None:
             self._spawn(driver.feedback(entry.accepted))
-        if entry.accepted and self.uplink is not None:
+        if entry.accepted and entry.state is EntryState.PENDING and self.uplink is not None:
             self.uplink.send(entry)
 
     # -- what the store says ----------------------------------------------------------

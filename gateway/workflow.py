@@ -138,7 +138,7 @@ class ScanWorkflow:
                 return selected if isinstance(selected, Judgement) else station.note(
                     scan.scanner, scan.received_ns, scan.text, "line_selected",
                     _describe(selected))
-        elif scan.kind is not ScanKind.PLAIN and scan.serial is None:
+        if scan.kind in (ScanKind.GS1, ScanKind.DIGITAL_LINK) and scan.serial is None:
             return self._refuse(scan, "no_serial",
                                 "this barcode carries no serial number (AI 21): scan the serial")
         line = station.line(*ctx.current) if ctx.current else None

@@ -60,14 +60,12 @@ def test_unit_commands_are_what_the_cli_accepts(service: str) -> None:
     assert (args.command, args.config) == (service, Path(config))
 
 
-def test_station_reaches_scanners_and_nothing_else() -> None:
+def test_station_reaches_scanners_through_groups() -> None:
     unit = load(REPO / "systemd" / "scangw-station.service")
     assert value(unit, "Service", "SupplementaryGroups").split() == ["dialout", "input",
                                                                       "plugdev"]
-    assert value(unit, "Service", "DevicePolicy") == "closed"
-    allowed = {v.split()[0] for v in values(unit, "Service", "DeviceAllow")}
-    assert allowed == {"char-ttyACM", "char-ttyUSB", "char-ttyS", "char-ttyAMA",
-                       "char-input", "char-hidraw", "char-usb_device"}
+    # device classes are not pinned at start: a scanner plugged in later must work
+    assert values(unit, "Service", "DevicePolicy") == []
     assert values(unit, "Service", "PrivateDevices") == []  # it would hide the scanners
 
 

@@ -20,9 +20,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
-__all__ = ["SystemdNotifier"]
+__all__ = ["SystemdNotifier", "supervised"]
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,31 @@ class SystemdNotifier:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def supervised(
+    status: str | None = None,
+    healthy: Callable[[], bool] | None = None,
+    notifier: SystemdNotifier | None = None,
+) -> AsyncIterator[SystemdNotifier]:
+    """READY=1 and the watchdog on entry, STOPPING=1 on exit (also on errors).
+
+    Enter it once the service has started, leave it before stopping it::
+
+        await service.start()
+        async with supervised("2 scanners online"):
+            await until_signalled()
+        await service.stop()
+    """
+    notifier = SystemdNotifier() if notifier is None else notifier
+    notifier.ready(status)
+    task = notifier.start_watchdog(healthy)
+    try:
+        yield notifier
+    finally:
+        await notifier.stop_watchdog(task)
+        notifier.stopping()
 
 
 def _status(text: str | None) -> list[str]:

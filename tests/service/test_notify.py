@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.notify import SystemdNotifier
+from gateway.notify import SystemdNotifier, supervised
 
 
 class Manager:
@@ -180,3 +180,40 @@ def test_reads_os_environ_by_default(manager: Manager, monkeypatch: pytest.Monke
     assert notifier.watchdog_interval_s == 4.0
     assert notifier.ready()
     assert manager.messages() == ["READY=1"]
+
+
+def test_supervised_readies_pings_and_says_stopping(manager: Manager) -> None:
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": manager.env_value, "WATCHDOG_USEC": "100000"})
+
+    async def go() -> None:
+        async with supervised("1 scanner online", notifier=notifier) as inside:
+            assert inside is notifier
+            await asyncio.sleep(0.12)
+            assert manager.messages()[:2] == ["READY=1\nSTATUS=1 scanner online", "WATCHDOG=1"]
+
+    asyncio.run(go())
+    assert manager.messages()[-1] == "STOPPING=1"
+
+
+def test_supervised_says_stopping_when_the_service_fails(manager: Manager) -> None:
+    notifier = SystemdNotifier({"NOTIFY_SOCKET": manager.env_value, "WATCHDOG_USEC": "100000"})
+
+    async def go() -> None:
+        async with supervised(notifier=notifier):
+            raise RuntimeError("journal disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        asyncio.run(go())
+    messages = manager.messages()
+    assert messages[0] == "READY=1"
+    assert messages[-1] == "STOPPING=1"
+
+
+def test_supervised_outside_systemd_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+
+    async def go() -> bool:
+        async with supervised("x") as notifier:
+            return notifier.enabled
+
+    assert asyncio.run(go()) is False

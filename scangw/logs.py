@@ -110,12 +110,14 @@ class _StructuredFormatter(logging.Formatter):
     def fields(self, record: logging.LogRecord) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if not self.journald:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
-            fields["time"] = f"{stamp}.{int(record.msecs):03d}"
+            local = time.localtime(record.created)
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", local)
+            fields["time"] = f"{stamp}.{int(record.msecs):03d}{time.strftime('%z', local)}"
         fields["level"] = record.levelname.lower()
         fields["logger"] = record.name
         fields["msg"] = record.getMessage()
-        fields.update(_extras(record))
+        for key, value in _extras(record).items():
+            fields.setdefault(key, value)  # an extra named like a core field loses
         if record.exc_info:
             fields["exc"] = self.formatException(record.exc_info)
         return fields

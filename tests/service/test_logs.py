@@ -6,6 +6,7 @@ import codecs
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -107,7 +108,7 @@ def test_terminal_lines_have_a_timestamp_and_no_prefix(tmp_path: Path) -> None:
     lines = _log_some(tmp_path / "log", verbose=True, as_json=False, journald=False)
     assert len(lines) == 3  # verbose: debug too; the newline did not split a line
     for line in lines:
-        assert line.startswith("time=20")
+        assert re.match(r"time=20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4} ", line)
         assert not line.startswith("<")
     assert lines[0].endswith('level=debug logger=scangw.test msg="debug detail"')
 

@@ -26,10 +26,24 @@ UNITS = ["scangw-station.service", "scangw-store.service"]
 pytestmark = pytest.mark.slow
 
 
+SYSTEM_PATHS = [Path("/etc/systemd/system/scangw-station.service"),
+                Path("/etc/udev/rules.d/99-scangw-scanners.rules"), Path("/opt/scangw"),
+                Path("/etc/scangw"), Path("/var/lib/scangw")]
+
+
 @dataclass
 class Installed:
     root: Path
     output: str
+    system_before: dict[str, object]
+
+
+def _system_state() -> dict[str, object]:
+    """What a staged install must not change on this machine."""
+    state: dict[str, object] = {str(p): p.exists() for p in SYSTEM_PATHS}
+    user = subprocess.run(["getent", "passwd", "scangw"], capture_output=True, check=False)
+    state["user scangw"] = user.returncode == 0
+    return state
 
 
 def _run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -41,9 +55,10 @@ def _run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     root = tmp_path_factory.mktemp("root")
+    before = _system_state()
     proc = _run("install", "--root", str(root), "--services", "station,store")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return Installed(root, proc.stdout)
+    return Installed(root, proc.stdout, before)
 
 
 def test_files_land_under_the_root(installed: Installed) -> None:
@@ -76,6 +91,7 @@ def test_the_installed_scangw_runs_and_checks_the_configs(installed: Installed) 
 
 
 def test_staging_prints_system_changes_instead_of_making_them(installed: Installed) -> None:
+    assert _system_state() == installed.system_before
     out = installed.output
     for command in (
         "would run: useradd --system --user-group --home-dir /var/lib/scangw",

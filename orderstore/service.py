@@ -68,6 +68,10 @@ class StoreService:
         self.dropped = 0
         """Messages dropped as malformed, oversized or hostile."""
 
+    def healthy(self) -> bool:
+        """For the systemd watchdog: the worker that owns the database is alive."""
+        return self._worker.is_alive()
+
     def start(self) -> None:
         broker = self.config.broker
         self._worker.start()

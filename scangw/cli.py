@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _cmd_station(args: argparse.Namespace) -> int:
         service = StationService(config)
         await service.start()
         try:
-            await _until_signalled()
+            await _serve(f"{len(service.scanners)} scanner(s)")
         finally:
             await service.stop()
 
@@ -86,18 +87,51 @@ def _cmd_store(args: argparse.Namespace) -> int:
     service = StoreService(config)
     service.start()
     try:
-        asyncio.run(_until_signalled())
+        asyncio.run(_serve("store ready", service.healthy))
     finally:
         service.stop()
     return 0
 
 
-async def _until_signalled() -> None:
+def _cmd_config_reference(args: argparse.Namespace) -> int:
+    from scangw import configref
+
+    if args.check is not None:
+        return configref.main(["--check", str(args.check)])
+    print(configref.render_reference(), end="")
+    return 0
+
+
+def _cmd_commands_sheet(args: argparse.Namespace) -> int:
+    from gateway.command_sheet import write_command_sheet
+    from gateway.commands import CommandConfig
+
+    config = CommandConfig()
+    if args.config is not None:
+        from gateway.config import StationConfig
+        from scangw.configfile import ConfigError, load
+
+        try:
+            config = load(StationConfig, args.config).commands
+        except ConfigError as exc:
+            print(exc.render(), file=sys.stderr)
+            return 1
+    path = write_command_sheet(args.out, config, args.page_size, args.order, args.slip)
+    print(f"wrote {path}")
+    return 0
+
+
+async def _serve(status: str, healthy: Callable[[], bool] | None = None) -> None:
+    """Tell systemd we are ready (signal handlers first, so a stop right after READY
+    is a clean one), ping its watchdog, and return on SIGTERM or SIGINT."""
+    from gateway.notify import supervised
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    async with supervised(status, healthy):
+        await stop.wait()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scangw {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--log-json", action="store_true", help="log one JSON object a line")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="run a demo station, store and broker on this machine",
@@ -131,15 +166,44 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the order store until SIGTERM/SIGINT.")
     store.add_argument("--config", type=Path, default=Path("/etc/scangw/store.yaml"))
     store.set_defaults(func=_cmd_store)
+
+    config = sub.add_parser("config", help="config file tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="TOOL")
+    reference = config_sub.add_parser(
+        "reference", help="print the config reference (every key, type, default, example)",
+        description="Print the Markdown config reference generated from the config models.")
+    reference.add_argument("--check", type=Path, metavar="FILE",
+                           help="exit 1 if FILE differs from the generated reference")
+    reference.set_defaults(func=_cmd_config_reference)
+
+    commands = sub.add_parser("commands", help="command barcodes")
+    commands_sub = commands.add_subparsers(dest="commands_command", required=True,
+                                           metavar="TOOL")
+    sheet = commands_sub.add_parser(
+        "sheet", help="write a printable PDF of the command barcodes (Code 128)",
+        description="Write a PDF sheet of every command barcode for the packing line, "
+        "with the prefix of the station config if one is given.")
+    sheet.add_argument("--out", type=Path, required=True, metavar="FILE")
+    sheet.add_argument("--config", type=Path, metavar="STATION_YAML")
+    sheet.add_argument("--page-size", choices=["A4", "Letter"], default="A4")
+    sheet.add_argument("--order", action="append", default=[], metavar="ORDER_ID",
+                       help="also print an open-order barcode for this order")
+    sheet.add_argument("--slip", action="append", default=[], metavar="SLIP_ID")
+    sheet.set_defaults(func=_cmd_commands_sheet)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    if args.command in ("station", "store"):
+        from scangw.logs import setup_logging
+
+        setup_logging(args.verbose, args.log_json)
+    else:
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     code: int = args.func(args)
     return code
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from driver_testkit import PtyScanner, running, wait_for
 from serial.tools.list_ports_common import ListPortInfo
 
 from drivers import serial_port
 from drivers.base import RawScan
 from drivers.feedback import HONEYWELL_BAD, HONEYWELL_GOOD, ssi_beep
 from drivers.serial_port import SerialConfig, SerialScanner
-from tests.drivers.helpers import PtyScanner, running, wait_for
 
 
 @pytest.fixture

@@ -77,17 +77,17 @@ class ByteFeedbackConfig(DriverConfig):
     """Config keys of drivers that can send bytes back to the scanner."""
 
     feedback: FeedbackPreset = Field(
-        "none",
+        default="none",
         description="Feedback preset: none, honeywell (Host ACK 'ESC 7,' / 'ESC 8,'), "
         "zebra-ssi (SSI BEEP packets). feedback_good/feedback_bad override it.",
         examples=["honeywell"],
     )
     feedback_good: str | None = Field(
-        None, description="Bytes (hex) sent to the scanner on a good decision.",
+        default=None, description="Bytes (hex) sent to the scanner on a good decision.",
         examples=["1b372c"],
     )
     feedback_bad: str | None = Field(
-        None, description="Bytes (hex) sent on a bad decision.", examples=["1b382c"],
+        default=None, description="Bytes (hex) sent on a bad decision.", examples=["1b382c"],
     )
 
     @field_validator("feedback_good", "feedback_bad")

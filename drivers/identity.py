@@ -40,10 +40,14 @@ def parse_usb_id(value: object) -> int:
 UsbId = Annotated[int, BeforeValidator(parse_usb_id)]
 """A USB vendor or product id in a config model."""
 
-VID_FIELD = Field(None, description="USB vendor id (hex as lsusb shows it).", examples=["0c2e"])
-PID_FIELD = Field(None, description="USB product id (hex as lsusb shows it).", examples=["0b61"])
+VID_FIELD = Field(
+    default=None, description="USB vendor id (hex as lsusb shows it).", examples=["0c2e"]
+)
+PID_FIELD = Field(
+    default=None, description="USB product id (hex as lsusb shows it).", examples=["0b61"]
+)
 SERIAL_FIELD = Field(
-    None, description="USB serial number, to tell two scanners of the same model apart.",
+    default=None, description="USB serial number, to tell two scanners of the same model apart.",
     examples=["21143B4A30"],
 )
 

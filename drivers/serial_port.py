@@ -39,23 +39,24 @@ class SerialConfig(StreamConfig):
 
     kind: Literal["serial"] = "serial"
     port: str | None = Field(
-        None, description="Device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/...; "
+        default=None, description="Device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/...; "
         "leave out when matching by vid/pid/serial_number.",
         examples=["/dev/serial/by-id/usb-Honeywell_1950g-if00"],
     )
     vid: UsbId | None = VID_FIELD
     pid: UsbId | None = PID_FIELD
     serial_number: str | None = SERIAL_FIELD
-    baudrate: int = Field(9600, gt=0, description="Line speed in bits per second.",
+    baudrate: int = Field(default=9600, gt=0, description="Line speed in bits per second.",
                           examples=[9600, 115200])
-    bytesize: Literal[5, 6, 7, 8] = Field(8, description="Data bits.")
+    bytesize: Literal[5, 6, 7, 8] = Field(default=8, description="Data bits.")
     parity: Literal["none", "even", "odd", "mark", "space"] = Field(
-        "none", description="Parity; Honeywell MetroSelect defaults to 7 data bits, space parity."
+        default="none",
+        description="Parity; Honeywell MetroSelect defaults to 7 data bits, space parity."
     )
-    stopbits: float = Field(1, description="Stop bits: 1, 1.5 or 2.")
-    xonxoff: bool = Field(False, description="Software flow control.")
-    rtscts: bool = Field(False, description="Hardware flow control.")
-    reopen_interval_s: float = Field(1.0, gt=0, description="Wait between reopen attempts.")
+    stopbits: float = Field(default=1, description="Stop bits: 1, 1.5 or 2.")
+    xonxoff: bool = Field(default=False, description="Software flow control.")
+    rtscts: bool = Field(default=False, description="Hardware flow control.")
+    reopen_interval_s: float = Field(default=1.0, gt=0, description="Wait between reopen attempts.")
 
     @field_validator("stopbits")
     @classmethod

@@ -20,23 +20,25 @@ class StreamConfig(ByteFeedbackConfig):
     """Framing keys shared by serial and TCP scanners."""
 
     terminator: str = Field(
-        "any-newline",
+        default="any-newline",
         description="What ends a scan: cr, lf, crlf, tab, any-newline, custom bytes 'hex:03', "
         "or none (then idle_gap_ms ends each scan).",
         examples=["cr", "hex:03"],
     )
-    max_length: int = Field(256, ge=1, le=65536, description="Longest scan in bytes.")
+    max_length: int = Field(default=256, ge=1, le=65536, description="Longest scan in bytes.")
     idle_gap_ms: int | None = Field(
-        None, ge=1,
+        default=None, ge=1,
         description="End a scan after this silence (scanners set to send no terminator).",
         examples=[50],
     )
     prefix: str | None = Field(
-        None, description="Bytes (hex) the scanner puts before each scan, stripped, e.g. STX.",
+        default=None,
+        description="Bytes (hex) the scanner puts before each scan, stripped, e.g. STX.",
         examples=["02"],
     )
     suffix: str | None = Field(
-        None, description="Bytes (hex) the scanner puts after each scan, stripped, e.g. ETX.",
+        default=None,
+        description="Bytes (hex) the scanner puts after each scan, stripped, e.g. ETX.",
         examples=["03"],
     )
 

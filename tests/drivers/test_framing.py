@@ -19,7 +19,7 @@ from drivers.framing import (
 def feed_in_pieces(framer: Framer, stream: bytes, cuts: list[int]) -> list[Frame]:
     frames: list[Frame] = []
     start = 0
-    for cut in sorted({c % (len(stream) + 1) for c in cuts}) + [len(stream)]:
+    for cut in [*sorted({c % (len(stream) + 1) for c in cuts}), len(stream)]:
         frames += framer.feed(stream[start:cut])
         start = cut
     return frames
@@ -45,7 +45,7 @@ def test_each_terminator(terminator: Terminator, stream: bytes, expected: list[b
 def test_custom_terminator_and_parse_errors() -> None:
     assert parse_terminator("hex:03") == (b"\x03",)
     assert parse_terminator("CRLF") == (b"\r\n",)
-    with pytest.raises(ValueError, match="unknown terminator 'etx'.*hex:03"):
+    with pytest.raises(ValueError, match=r"unknown terminator 'etx'.*hex:03"):
         parse_terminator("etx")
     with pytest.raises(ValueError, match="non-empty"):
         Framer(())

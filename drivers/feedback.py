@@ -7,7 +7,7 @@ scanner. Pure code: building the bytes, no port access.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -104,3 +104,57 @@ class ByteFeedbackConfig(DriverConfig):
             return parse_hex(override)
         good_bytes, bad_bytes = PRESETS[self.feedback]
         return good_bytes if good else bad_bytes
+
+
+class SsiReplyFilter:
+    """Remove the scanner's SSI ACK/NAK replies to our BEEP commands from the data stream.
+
+    A Zebra scanner answers each SSI command with an ACK (or NAK) packet on the
+    same line the scans arrive on; left in, it would glue binary bytes to the
+    next scan. Packets split across reads are held back until complete.
+    """
+
+    _REPLIES: ClassVar[dict[int, int]] = {0x04: SSI_ACK, 0x05: SSI_NAK}  # length -> opcode
+
+    def __init__(self) -> None:
+        self._held = b""
+        self.removed = 0
+        """Replies removed so far (for diagnostics)."""
+
+    def feed(self, chunk: bytes) -> bytes:
+        data = self._held + chunk
+        self._held = b""
+        out = bytearray()
+        i = 0
+        while i < len(data):
+            opcode = self._REPLIES.get(data[i])
+            if opcode is None:
+                out.append(data[i])
+                i += 1
+                continue
+            size = data[i] + 2
+            candidate = data[i : i + size]
+            if len(candidate) < size:
+                if len(candidate) < 2 or candidate[1] == opcode:
+                    self._held = candidate  # maybe the start of a reply: wait for the rest
+                    break
+            elif candidate[1] == opcode and ssi_checksum_ok(candidate):
+                self.removed += 1
+                i += size
+                continue
+            out.append(data[i])
+            i += 1
+        return bytes(out)
+
+    @property
+    def holding(self) -> bool:
+        """True while bytes that may start a reply are held back."""
+        return bool(self._held)
+
+    def flush(self) -> bytes:
+        """Release held bytes that never became a reply (idle gap, end of stream)."""
+        held, self._held = self._held, b""
+        return held
+
+    def reset(self) -> None:
+        self._held = b""

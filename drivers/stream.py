@@ -12,7 +12,7 @@ import asyncio
 from pydantic import Field, field_validator, model_validator
 
 from drivers.base import RawScan, ScanSink
-from drivers.feedback import ByteFeedbackConfig, parse_hex
+from drivers.feedback import ByteFeedbackConfig, SsiReplyFilter, parse_hex
 from drivers.framing import Framer, parse_terminator, strip_affixes
 
 
@@ -81,9 +81,12 @@ class StreamScans:
         self._suffix = parse_hex(config.suffix) if config.suffix else b""
         self._gap_s = config.idle_gap_ms / 1000 if config.idle_gap_ms else None
         self._idle: asyncio.TimerHandle | None = None
+        self._ssi = SsiReplyFilter() if config.feedback == "zebra-ssi" else None
 
     def feed(self, chunk: bytes) -> None:
         """Frame received bytes; must run on the event loop (the idle timer lives there)."""
+        if self._ssi is not None:
+            chunk = self._ssi.feed(chunk)
         for frame in self._framer.feed(chunk):
             self._send(frame.data, frame.overlong)
         if self._gap_s is None:
@@ -91,7 +94,7 @@ class StreamScans:
         if self._idle is not None:
             self._idle.cancel()
             self._idle = None
-        if self._framer.pending:
+        if self._framer.pending or (self._ssi is not None and self._ssi.holding):
             loop = asyncio.get_running_loop()
             self._idle = loop.call_later(self._gap_s, self._flush_idle)
 
@@ -101,6 +104,8 @@ class StreamScans:
             self._idle.cancel()
             self._idle = None
         self._framer.reset()
+        if self._ssi is not None:
+            self._ssi.reset()
 
     @property
     def pending(self) -> int:
@@ -108,6 +113,9 @@ class StreamScans:
 
     def _flush_idle(self) -> None:
         self._idle = None
+        if self._ssi is not None:
+            for frame in self._framer.feed(self._ssi.flush()):
+                self._send(frame.data, frame.overlong)
         for frame in self._framer.flush():
             self._send(frame.data, frame.overlong)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drivers.feedback import (
     PRESETS,
     SSI_BEEP,
     ByteFeedbackConfig,
+    SsiReplyFilter,
     ssi_beep,
     ssi_checksum_ok,
     ssi_packet,
@@ -48,3 +49,43 @@ def test_raw_hex_overrides_preset_and_bad_hex_is_explained() -> None:
     assert ByteFeedbackConfig().feedback_bytes(True) == b""
     with pytest.raises(ValueError, match="not hex bytes: 'ESC7'"):
         ByteFeedbackConfig(feedback_good="ESC7")
+
+
+ACK = bytes.fromhex("04d00000ff2c")  # what the scanner sends back for each BEEP
+
+
+def test_ack_packet_constant_is_a_valid_ssi_ack() -> None:
+    assert ACK == ssi_packet(0xD0, source=0x00)
+    nak = ssi_packet(0xD1, b"\x01", source=0x00)
+    assert SsiReplyFilter().feed(b"A" + nak + b"B\r") == b"AB\r"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    scans=st.lists(st.text(alphabet="0123456789ABCXYZ-", min_size=1, max_size=12), max_size=6),
+    acks_at=st.lists(st.integers(0, 100), max_size=4),
+    cuts=st.lists(st.integers(0, 200), max_size=10),
+)
+def test_ssi_replies_vanish_from_the_stream_at_any_split(
+    scans: list[str], acks_at: list[int], cuts: list[int]
+) -> None:
+    clean = b"".join(s.encode() + b"\r" for s in scans)
+    stream = clean
+    for at in sorted((a % (len(clean) + 1) for a in acks_at), reverse=True):
+        stream = stream[:at] + ACK + stream[at:]  # replies arrive between scan bytes
+    reply_filter = SsiReplyFilter()
+    out = b""
+    start = 0
+    for cut in [*sorted({c % (len(stream) + 1) for c in cuts}), len(stream)]:
+        out += reply_filter.feed(stream[start:cut])
+        start = cut
+    assert out + reply_filter.flush() == clean
+    assert reply_filter.removed == len(acks_at)
+
+
+def test_bytes_that_only_look_like_a_reply_are_kept() -> None:
+    reply_filter = SsiReplyFilter()
+    assert reply_filter.feed(b"\x04\xd0\x00") == b""
+    assert reply_filter.holding
+    assert reply_filter.feed(b"\x00\x00\x00X") == b"\x04\xd0\x00\x00\x00\x00X"
+    assert reply_filter.feed(b"\x04X") == b"\x04X"

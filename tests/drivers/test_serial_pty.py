@@ -234,3 +234,25 @@ def test_config_needs_port_or_identity() -> None:
     with pytest.raises(ValueError, match="needs idle_gap_ms"):
         SerialConfig.model_validate({"port": "/dev/x", "terminator": "none"})
     assert SerialConfig.model_validate({"vid": 0x0C2E}).vid == 0x0C2E
+
+
+def test_zebra_ssi_acks_do_not_reach_the_scans(pty_scanner: PtyScanner) -> None:
+    ack = bytes.fromhex("04d00000ff2c")
+    sink: list[RawScan] = []
+
+    async def main() -> bytes:
+        driver = make(pty_scanner.link, feedback="zebra-ssi", terminator="cr")
+        async with running(driver, sink):
+            await wait_for(lambda: driver.online)
+            pty_scanner.write(b"FIRST\r")
+            await wait_for(lambda: len(sink) == 1)
+            await driver.feedback(True)
+            beep = await asyncio.to_thread(pty_scanner.read_feedback, 7)
+            pty_scanner.write(ack[:3])  # the scanner's ACK, split over two reads
+            await asyncio.sleep(0.02)
+            pty_scanner.write(ack[3:] + b"SECOND\r")
+            await wait_for(lambda: len(sink) == 2)
+            return beep
+
+    assert asyncio.run(main()) == ssi_beep(0x00)
+    assert datas(sink) == [b"FIRST", b"SECOND"]

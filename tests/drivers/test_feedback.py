@@ -55,7 +55,7 @@ ACK = bytes.fromhex("04d00000ff2c")  # what the scanner sends back for each BEEP
 
 
 def test_ack_packet_constant_is_a_valid_ssi_ack() -> None:
-    assert ACK == ssi_packet(0xD0, source=0x00)
+    assert ssi_packet(0xD0, source=0x00) == ACK
     nak = ssi_packet(0xD1, b"\x01", source=0x00)
     assert SsiReplyFilter().feed(b"A" + nak + b"B\r") == b"AB\r"
 

@@ -126,6 +126,7 @@ class SerialScanner(ScannerDriver):
             try:
                 port = await asyncio.to_thread(self._open)
             except (serial.SerialException, OSError, LookupError) as exc:
+                log.debug("scanner %s: open failed: %s", self.name, exc)
                 if not warned:
                     log.warning("scanner %s: cannot open %s: %s; retrying every %.1fs",
                                 self.name, self.settings.describe(), exc,

@@ -17,7 +17,7 @@ from drivers.base import RawScan, ScannerDriver
 class PtyScanner:
     """A pty pair; the driver opens ``link`` (a symlink to the slave) like a device path.
 
-    ``unplug`` closes the master (the driver's reads fail like on a USB unplug);
+    ``unplug`` removes the link and closes the master (reads fail like on a USB unplug);
     ``replug`` makes a new pty behind the same link, as udev would.
     """
 
@@ -37,6 +37,9 @@ class PtyScanner:
         tmp.replace(self.link)
 
     def unplug(self) -> None:
+        # Like udev, drop the link: a dangling link to /dev/pts/N could reach whichever
+        # pty (of any process) gets number N next.
+        self.link.unlink()
         os.close(self.master)
         os.close(self._slave)
 

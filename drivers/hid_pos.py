@@ -49,23 +49,50 @@ class HidPosConfig(DriverConfig):
     pid: UsbId | None = PID_FIELD
     serial_number: str | None = SERIAL_FIELD
     interface: int | None = Field(
-        default=None, ge=0,
+        default=None,
+        ge=0,
         description="USB interface number; default: the first HID interface whose report "
         "descriptor is usage page 0x8C.",
+        examples=[0],
     )
     report_id: int | None = Field(
-        default=0x02, ge=0, le=255,
+        default=0x02,
+        ge=0,
+        le=255,
         description="Report id of scanned-data reports; null when the device sends no id.",
+        examples=[2],
     )
-    aim_offset: int = Field(default=2, ge=0, description="Offset of the 3 AIM identifier bytes.")
-    data_offset: int = Field(default=5, ge=1, description="Offset of the scan data.")
-    length_offset: int = Field(default=1, ge=0, description="Offset of the data length byte.")
-    max_length: int = Field(default=4096, ge=1, description="Longest scan in bytes.")
+    aim_offset: int = Field(
+        default=2,
+        ge=0,
+        description="Offset of the 3 AIM identifier bytes.",
+        examples=[2],
+    )
+    data_offset: int = Field(default=5, ge=1, description="Offset of the scan data.", examples=[5])
+    length_offset: int = Field(
+        default=1,
+        ge=0,
+        description="Offset of the data length byte.",
+        examples=[1],
+    )
+    max_length: int = Field(
+        default=4096,
+        ge=1,
+        description="Longest scan in bytes.",
+        examples=[4096],
+    )
     read_timeout_ms: int = Field(
-        default=500, ge=10, le=10000, description="How long one USB read waits for a report."
+        default=500,
+        ge=10,
+        le=10000,
+        description="How long one USB read waits for a report.",
+        examples=[500],
     )
     reattach_interval_s: float = Field(
-        default=1.0, gt=0, description="How often to look for the device while it is gone."
+        default=1.0,
+        gt=0,
+        description="How often to look for the device while it is gone.",
+        examples=[1.0],
     )
 
     def layout(self) -> ReportLayout:
@@ -100,8 +127,10 @@ def _usb() -> Any:
 def _in_interrupt_endpoint(interface: Any) -> Any | None:
     usb = _usb()
     for ep in interface:
-        if (usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_IN
-                and usb.util.endpoint_type(ep.bmAttributes) == usb.util.ENDPOINT_TYPE_INTR):
+        if (
+            usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_IN
+            and usb.util.endpoint_type(ep.bmAttributes) == usb.util.ENDPOINT_TYPE_INTR
+        ):
             return ep
     return None
 
@@ -144,8 +173,12 @@ class HidPosScanner(ScannerDriver):
                 claim = await asyncio.to_thread(self._find_and_claim)
             except (LookupError, DeviceGoneError) as exc:
                 if not warned:
-                    log.warning("scanner %s: %s; looking again every %.1fs",
-                                self.name, exc, s.reattach_interval_s)
+                    log.warning(
+                        "scanner %s: %s; looking again every %.1fs",
+                        self.name,
+                        exc,
+                        s.reattach_interval_s,
+                    )
                     warned = True
                 await asyncio.sleep(s.reattach_interval_s)
                 continue
@@ -155,8 +188,9 @@ class HidPosScanner(ScannerDriver):
             try:
                 await self._read_until_gone(claim, assembler, emit)
             except DeviceGoneError as exc:
-                log.warning("scanner %s: device gone (%s); waiting for it to return",
-                            self.name, exc)
+                log.warning(
+                    "scanner %s: device gone (%s); waiting for it to return", self.name, exc
+                )
             finally:
                 self.online = False
                 assembler.reset()
@@ -171,9 +205,14 @@ class HidPosScanner(ScannerDriver):
         except usb.core.NoBackendError as exc:
             raise LookupError(f"no USB backend (install libusb-1.0): {exc}") from None
         for device in devices:
-            if not usb_matches(vid=s.vid, pid=s.pid, serial_number=None,
-                               found_vid=device.idVendor, found_pid=device.idProduct,
-                               found_serial=None):
+            if not usb_matches(
+                vid=s.vid,
+                pid=s.pid,
+                serial_number=None,
+                found_vid=device.idVendor,
+                found_pid=device.idProduct,
+                found_serial=None,
+            ):
                 continue
             try:
                 if s.serial_number is not None and device.serial_number != s.serial_number:
@@ -181,9 +220,11 @@ class HidPosScanner(ScannerDriver):
                 claim = self._claim_scanner_interface(device)
             except usb.core.USBError as exc:
                 if exc.errno == errno.EACCES:
-                    raise LookupError(f"permission denied on USB device "
-                                      f"{device.idVendor:04x}:{device.idProduct:04x}: "
-                                      f"{PERMISSION_HINT}") from None
+                    raise LookupError(
+                        f"permission denied on USB device "
+                        f"{device.idVendor:04x}:{device.idProduct:04x}: "
+                        f"{PERMISSION_HINT}"
+                    ) from None
                 log.debug("scanner %s: skipping USB device: %s", self.name, exc)
                 usb.util.dispose_resources(device)
                 continue
@@ -205,8 +246,9 @@ class HidPosScanner(ScannerDriver):
                     reattach = True
             except NotImplementedError:
                 pass  # backends without kernel drivers (other OSes)
-            claim = _Claim(device, number, endpoint.bEndpointAddress,
-                           endpoint.wMaxPacketSize, reattach)
+            claim = _Claim(
+                device, number, endpoint.bEndpointAddress, endpoint.wMaxPacketSize, reattach
+            )
             try:
                 usb.util.claim_interface(device, number)
                 if is_hid_pos(read_report_descriptor(device, number)):
@@ -214,8 +256,12 @@ class HidPosScanner(ScannerDriver):
             except usb.core.USBError:
                 self._release(claim)
                 raise
-            log.info("scanner %s: USB interface %d is HID but not a bar code scanner (page "
-                     "0x8C); is the scanner in keyboard mode?", self.name, number)
+            log.info(
+                "scanner %s: USB interface %d is HID but not a bar code scanner (page "
+                "0x8C); is the scanner in keyboard mode?",
+                self.name,
+                number,
+            )
             self._release(claim)
         return None
 
@@ -236,8 +282,9 @@ class HidPosScanner(ScannerDriver):
         """One report, or None after the read timeout; raises DeviceGoneError."""
         usb = _usb()
         try:
-            data = claim.device.read(claim.endpoint, claim.packet_size,
-                                     self.settings.read_timeout_ms)
+            data = claim.device.read(
+                claim.endpoint, claim.packet_size, self.settings.read_timeout_ms
+            )
         except usb.core.USBTimeoutError:
             return None
         except usb.core.USBError as exc:
@@ -258,8 +305,9 @@ class HidPosScanner(ScannerDriver):
                 raise
             if report is None:
                 if assembler.pending:
-                    log.warning("scanner %s: scan's continuation report never came; dropped",
-                                self.name)
+                    log.warning(
+                        "scanner %s: scan's continuation report never came; dropped", self.name
+                    )
                     assembler.reset()
                 continue
             try:

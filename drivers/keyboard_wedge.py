@@ -49,33 +49,50 @@ class KeyboardWedgeConfig(DriverConfig):
 
     kind: Literal["keyboard"] = "keyboard"
     path: str | None = Field(
-        default=None, description="Event device path; /dev/input/by-id/... survives replugs.",
+        default=None,
+        description="Event device path; /dev/input/by-id/... survives replugs.",
         examples=["/dev/input/by-id/usb-Honeywell_Imaging_1950g-event-kbd"],
     )
     device_name: str | None = Field(
-        default=None, description="Device name as evdev reports it; shell wildcards allowed.",
+        default=None,
+        description="Device name as evdev reports it; shell wildcards allowed.",
         examples=["Honeywell*Scanner*"],
     )
     phys: str | None = Field(
-        default=None, description="Physical location (USB port); shell wildcards allowed.",
+        default=None,
+        description="Physical location (USB port); shell wildcards allowed.",
         examples=["usb-0000:01:00.0-1.3/input0"],
     )
     vid: UsbId | None = VID_FIELD
     pid: UsbId | None = PID_FIELD
     layout: Layout = Field(
-        default="us", description="Keyboard layout the scanner is set to: us, uk, de or fr.",
+        default="us",
+        description="Keyboard layout the scanner is set to: us, uk, de or fr.",
         examples=["de"],
     )
     terminators: list[TerminatorKey] = Field(
-        default=["enter", "kpenter"], min_length=1,
-        description="Keys that end a scan: enter, kpenter, tab.", examples=[["enter"]],
+        default=["enter", "kpenter"],
+        min_length=1,
+        description="Keys that end a scan: enter, kpenter, tab.",
+        examples=[["enter"]],
     )
-    max_length: int = Field(default=256, ge=1, le=65536, description="Longest scan in characters.")
+    max_length: int = Field(
+        default=256,
+        ge=1,
+        le=65536,
+        description="Longest scan in characters.",
+        examples=[256],
+    )
     grab: bool = Field(
-        default=True, description="Take the device exclusively so scans do not type elsewhere."
+        default=True,
+        description="Take the device exclusively so scans do not type elsewhere.",
+        examples=[True],
     )
     reattach_interval_s: float = Field(
-        default=1.0, gt=0, description="How often to look for the device while it is gone."
+        default=1.0,
+        gt=0,
+        description="How often to look for the device while it is gone.",
+        examples=[1.0],
     )
 
     @model_validator(mode="after")
@@ -85,8 +102,11 @@ class KeyboardWedgeConfig(DriverConfig):
         return self
 
     def describe(self) -> str:
-        parts = [f"path {self.path}" if self.path else "", f"name {self.device_name!r}"
-                 if self.device_name else "", f"phys {self.phys}" if self.phys else ""]
+        parts = [
+            f"path {self.path}" if self.path else "",
+            f"name {self.device_name!r}" if self.device_name else "",
+            f"phys {self.phys}" if self.phys else "",
+        ]
         if self.vid is not None or self.pid is not None:
             parts.append(describe_identity(self.vid, self.pid, None))
         return ", ".join(p for p in parts if p)
@@ -213,8 +233,12 @@ class KeyboardWedgeScanner(ScannerDriver):
                 device = await asyncio.to_thread(find_device, s, self._source)
             except LookupError as exc:
                 if not warned:
-                    log.warning("scanner %s: %s; looking again every %.1fs",
-                                self.name, exc, s.reattach_interval_s)
+                    log.warning(
+                        "scanner %s: %s; looking again every %.1fs",
+                        self.name,
+                        exc,
+                        s.reattach_interval_s,
+                    )
                     warned = True
                 await asyncio.sleep(s.reattach_interval_s)
                 continue
@@ -224,11 +248,20 @@ class KeyboardWedgeScanner(ScannerDriver):
                 log.warning("scanner %s: %s stopped sending events", self.name, device.path)
             except OSError as exc:
                 if exc.errno == errno.EBUSY:
-                    log.warning("scanner %s: %s is grabbed by another program (%s); stop it "
-                                "or set grab: false", self.name, device.path, exc)
+                    log.warning(
+                        "scanner %s: %s is grabbed by another program (%s); stop it "
+                        "or set grab: false",
+                        self.name,
+                        device.path,
+                        exc,
+                    )
                 else:
-                    log.warning("scanner %s: %s vanished (%s); waiting for it to return",
-                                self.name, device.path, exc)
+                    log.warning(
+                        "scanner %s: %s vanished (%s); waiting for it to return",
+                        self.name,
+                        device.path,
+                        exc,
+                    )
             finally:
                 self.online = False
                 decoder.reset()

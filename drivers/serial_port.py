@@ -39,24 +39,32 @@ class SerialConfig(StreamConfig):
 
     kind: Literal["serial"] = "serial"
     port: str | None = Field(
-        default=None, description="Device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/...; "
+        default=None,
+        description="Device path, e.g. /dev/ttyACM0 or /dev/serial/by-id/...; "
         "leave out when matching by vid/pid/serial_number.",
         examples=["/dev/serial/by-id/usb-Honeywell_1950g-if00"],
     )
     vid: UsbId | None = VID_FIELD
     pid: UsbId | None = PID_FIELD
     serial_number: str | None = SERIAL_FIELD
-    baudrate: int = Field(default=9600, gt=0, description="Line speed in bits per second.",
-                          examples=[9600, 115200])
-    bytesize: Literal[5, 6, 7, 8] = Field(default=8, description="Data bits.")
+    baudrate: int = Field(
+        default=9600, gt=0, description="Line speed in bits per second.", examples=[9600, 115200]
+    )
+    bytesize: Literal[5, 6, 7, 8] = Field(default=8, description="Data bits.", examples=[8, 7])
     parity: Literal["none", "even", "odd", "mark", "space"] = Field(
         default="none",
-        description="Parity; Honeywell MetroSelect defaults to 7 data bits, space parity."
+        description="Parity; Honeywell MetroSelect defaults to 7 data bits, space parity.",
+        examples=["none", "space"],
     )
-    stopbits: float = Field(default=1, description="Stop bits: 1, 1.5 or 2.")
-    xonxoff: bool = Field(default=False, description="Software flow control.")
-    rtscts: bool = Field(default=False, description="Hardware flow control.")
-    reopen_interval_s: float = Field(default=1.0, gt=0, description="Wait between reopen attempts.")
+    stopbits: float = Field(default=1, description="Stop bits: 1, 1.5 or 2.", examples=[1, 2])
+    xonxoff: bool = Field(default=False, description="Software flow control.", examples=[False])
+    rtscts: bool = Field(default=False, description="Hardware flow control.", examples=[False])
+    reopen_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Wait between reopen attempts.",
+        examples=[1.0],
+    )
 
     @field_validator("stopbits")
     @classmethod
@@ -81,8 +89,11 @@ class SerialConfig(StreamConfig):
 
 
 _PARITY = {
-    "none": serial.PARITY_NONE, "even": serial.PARITY_EVEN, "odd": serial.PARITY_ODD,
-    "mark": serial.PARITY_MARK, "space": serial.PARITY_SPACE,
+    "none": serial.PARITY_NONE,
+    "even": serial.PARITY_EVEN,
+    "odd": serial.PARITY_ODD,
+    "mark": serial.PARITY_MARK,
+    "space": serial.PARITY_SPACE,
 }
 
 
@@ -97,9 +108,14 @@ def match_ports(
     found = [
         str(getattr(p, "device", ""))
         for p in ports
-        if usb_matches(vid=vid, pid=pid, serial_number=serial_number,
-                       found_vid=getattr(p, "vid", None), found_pid=getattr(p, "pid", None),
-                       found_serial=getattr(p, "serial_number", None))
+        if usb_matches(
+            vid=vid,
+            pid=pid,
+            serial_number=serial_number,
+            found_vid=getattr(p, "vid", None),
+            found_pid=getattr(p, "pid", None),
+            found_serial=getattr(p, "serial_number", None),
+        )
     ]
     if len(found) > 1:
         raise AmbiguousDeviceError(
@@ -128,9 +144,13 @@ class SerialScanner(ScannerDriver):
             except (serial.SerialException, OSError, LookupError) as exc:
                 log.debug("scanner %s: open failed: %s", self.name, exc)
                 if not warned:
-                    log.warning("scanner %s: cannot open %s: %s; retrying every %.1fs",
-                                self.name, self.settings.describe(), exc,
-                                self.settings.reopen_interval_s)
+                    log.warning(
+                        "scanner %s: cannot open %s: %s; retrying every %.1fs",
+                        self.name,
+                        self.settings.describe(),
+                        exc,
+                        self.settings.reopen_interval_s,
+                    )
                     warned = True
                 await asyncio.sleep(self.settings.reopen_interval_s)
                 continue
@@ -145,8 +165,11 @@ class SerialScanner(ScannerDriver):
                 scans.discard()  # a scan cut by the unplug is never half-registered
                 self._port = None
                 port.close()
-            log.warning("scanner %s: device %s vanished; waiting for it to return",
-                        self.name, self.settings.describe())
+            log.warning(
+                "scanner %s: device %s vanished; waiting for it to return",
+                self.name,
+                self.settings.describe(),
+            )
 
     async def feedback(self, good: bool) -> None:
         data = self.settings.feedback_bytes(good)
@@ -170,9 +193,16 @@ class SerialScanner(ScannerDriver):
     def _open(self) -> serial.Serial:
         s = self.settings
         return serial.Serial(
-            port=self._device_path(), baudrate=s.baudrate, bytesize=s.bytesize,
-            parity=_PARITY[s.parity], stopbits=s.stopbits, xonxoff=s.xonxoff, rtscts=s.rtscts,
-            timeout=0, write_timeout=0, exclusive=True,
+            port=self._device_path(),
+            baudrate=s.baudrate,
+            bytesize=s.bytesize,
+            parity=_PARITY[s.parity],
+            stopbits=s.stopbits,
+            xonxoff=s.xonxoff,
+            rtscts=s.rtscts,
+            timeout=0,
+            write_timeout=0,
+            exclusive=True,
         )
 
     async def _read_until_gone(self, port: serial.Serial, scans: StreamScans) -> None:

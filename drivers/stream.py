@@ -25,9 +25,16 @@ class StreamConfig(ByteFeedbackConfig):
         "or none (then idle_gap_ms ends each scan).",
         examples=["cr", "hex:03"],
     )
-    max_length: int = Field(default=256, ge=1, le=65536, description="Longest scan in bytes.")
+    max_length: int = Field(
+        default=256,
+        ge=1,
+        le=65536,
+        description="Longest scan in bytes.",
+        examples=[256],
+    )
     idle_gap_ms: int | None = Field(
-        default=None, ge=1,
+        default=None,
+        ge=1,
         description="End a scan after this silence (scanners set to send no terminator).",
         examples=[50],
     )

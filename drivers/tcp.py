@@ -30,6 +30,7 @@ class TcpConfig(StreamConfig):
         default="client",
         description="client: the gateway connects to the scanner; server: the scanner "
         "connects to the gateway.",
+        examples=["client", "server"],
     )
     host: str = Field(
         description="client: the scanner's address; server: the local address to listen on "
@@ -37,14 +38,30 @@ class TcpConfig(StreamConfig):
         examples=["192.168.10.31", "0.0.0.0"],  # noqa: S104 - an example, not a bind
     )
     port: int = Field(ge=0, le=65535, description="TCP port.", examples=[2001, 23])
-    connect_timeout_s: float = Field(default=5.0, gt=0, description="Give up one connect after.")
-    reconnect_initial_s: float = Field(
-        default=0.5, gt=0, description="First wait before reconnecting; doubles each failure."
+    connect_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Give up one connect after.",
+        examples=[5.0],
     )
-    reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest wait between tries.")
+    reconnect_initial_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="First wait before reconnecting; doubles each failure.",
+        examples=[0.5],
+    )
+    reconnect_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait between tries.",
+        examples=[30.0],
+    )
     keepalive_s: int = Field(
-        default=10, ge=1, description="TCP keepalive idle time: a scanner that lost power "
-        "without closing the connection is noticed after about three times this."
+        default=10,
+        ge=1,
+        description="TCP keepalive idle time: a scanner that lost power "
+        "without closing the connection is noticed after about three times this.",
+        examples=[10],
     )
 
 
@@ -96,8 +113,15 @@ class TcpScanner(ScannerDriver):
                 )
             except (OSError, TimeoutError) as exc:
                 if not warned:
-                    log.warning("scanner %s: cannot connect to %s:%d: %s; retrying with backoff "
-                                "up to %.0fs", self.name, s.host, s.port, exc, s.reconnect_max_s)
+                    log.warning(
+                        "scanner %s: cannot connect to %s:%d: %s; retrying with backoff "
+                        "up to %.0fs",
+                        self.name,
+                        s.host,
+                        s.port,
+                        exc,
+                        s.reconnect_max_s,
+                    )
                     warned = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
@@ -105,8 +129,9 @@ class TcpScanner(ScannerDriver):
             warned = False
             delay = s.reconnect_initial_s
             await self._session(reader, writer, emit)
-            log.warning("scanner %s: connection to %s:%d lost; reconnecting",
-                        self.name, s.host, s.port)
+            log.warning(
+                "scanner %s: connection to %s:%d lost; reconnecting", self.name, s.host, s.port
+            )
             await asyncio.sleep(s.reconnect_initial_s)
 
     async def _serve(self, emit: ScanSink) -> None:
@@ -120,8 +145,14 @@ class TcpScanner(ScannerDriver):
             try:
                 server = await asyncio.start_server(connected, s.host, s.port)
             except OSError as exc:
-                log.warning("scanner %s: cannot listen on %s:%d: %s; retrying in %.1fs",
-                            self.name, s.host, s.port, exc, delay)
+                log.warning(
+                    "scanner %s: cannot listen on %s:%d: %s; retrying in %.1fs",
+                    self.name,
+                    s.host,
+                    s.port,
+                    exc,
+                    delay,
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, s.reconnect_max_s)
                 continue
@@ -152,8 +183,12 @@ class TcpScanner(ScannerDriver):
             log.debug("scanner %s: connection %s failed: %s", self.name, peer, exc)
         finally:
             if scans.pending:
-                log.warning("scanner %s: connection %s dropped mid-scan; %d bytes discarded",
-                            self.name, peer, scans.pending)
+                log.warning(
+                    "scanner %s: connection %s dropped mid-scan; %d bytes discarded",
+                    self.name,
+                    peer,
+                    scans.pending,
+                )
             scans.discard()
             self._writers.discard(writer)
             self.online = bool(self._writers)

@@ -89,10 +89,21 @@ def test_every_kind_is_registered_with_its_model_in_the_union() -> None:
 
 
 @pytest.mark.parametrize("model", [SerialConfig, KeyboardWedgeConfig, HidPosConfig, TcpConfig])
-def test_every_config_key_is_described(model: type[BaseModel]) -> None:
+def test_every_config_key_has_description_and_example(model: type[BaseModel]) -> None:
     schema = model.model_json_schema()
     undocumented = [
         key for key, prop in schema["properties"].items()
-        if key != "kind" and "description" not in prop
+        if key != "kind" and ("description" not in prop or "examples" not in prop)
     ]
     assert undocumented == []
+    for key, prop in schema["properties"].items():
+        for example in prop.get("examples", []):
+            model.model_validate({**_required(model, key), key: example})
+
+
+def _required(model: type[BaseModel], key: str) -> dict[str, object]:
+    """Minimal valid settings per kind, to check each example on its own."""
+    if model is SerialConfig and key in ("vid", "pid", "serial_number"):
+        return {}  # an identity replaces the port
+    return {SerialConfig: {"port": "/dev/ttyACM0"}, KeyboardWedgeConfig: {"path": "/x"},
+            HidPosConfig: {}, TcpConfig: {"host": "10.0.0.5", "port": 2001}}[model]

@@ -105,5 +105,8 @@ def _required(model: type[BaseModel], key: str) -> dict[str, object]:
     """Minimal valid settings per kind, to check each example on its own."""
     if model is SerialConfig and key in ("vid", "pid", "serial_number"):
         return {}  # an identity replaces the port
-    return {SerialConfig: {"port": "/dev/ttyACM0"}, KeyboardWedgeConfig: {"path": "/x"},
-            HidPosConfig: {}, TcpConfig: {"host": "10.0.0.5", "port": 2001}}[model]
+    required: dict[type[BaseModel], dict[str, object]] = {
+        SerialConfig: {"port": "/dev/ttyACM0"}, KeyboardWedgeConfig: {"path": "/x"},
+        HidPosConfig: {}, TcpConfig: {"host": "10.0.0.5", "port": 2001},
+    }
+    return required[model]

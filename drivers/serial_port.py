@@ -11,6 +11,7 @@ partial scan and looks for the same device until it is back.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 from collections.abc import Iterable
 from typing import Literal
@@ -125,6 +126,22 @@ def match_ports(
     return found[0] if found else None
 
 
+PERMISSION_HINT = (
+    "add the gateway's user to the 'dialout' group (sudo usermod -aG dialout USER, then log in "
+    "again) or give it the port with a udev rule"
+)
+
+
+def explain_open_error(exc: Exception) -> str:
+    """The open error plus what to do about the usual causes."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, PermissionError) or code == errno.EACCES:
+        return f"{exc}; {PERMISSION_HINT}"
+    if code in (errno.EAGAIN, errno.EWOULDBLOCK):
+        return f"{exc}; another program has the port open (ModemManager, a terminal?)"
+    return str(exc)
+
+
 @register_driver
 class SerialScanner(ScannerDriver):
     kind = "serial"
@@ -148,7 +165,7 @@ class SerialScanner(ScannerDriver):
                         "scanner %s: cannot open %s: %s; retrying every %.1fs",
                         self.name,
                         self.settings.describe(),
-                        exc,
+                        explain_open_error(exc),
                         self.settings.reopen_interval_s,
                     )
                     warned = True

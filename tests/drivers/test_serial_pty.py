@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serial
 from driver_testkit import PtyScanner, running, wait_for
 from serial.tools.list_ports_common import ListPortInfo
 
@@ -256,3 +257,26 @@ def test_zebra_ssi_acks_do_not_reach_the_scans(pty_scanner: PtyScanner) -> None:
 
     assert asyncio.run(main()) == ssi_beep(0x00)
     assert datas(sink) == [b"FIRST", b"SECOND"]
+
+
+def test_open_errors_say_what_to_do() -> None:
+    denied = serial.SerialException(13, "could not open port /dev/ttyACM0")
+    assert "'dialout' group" in serial_port.explain_open_error(denied)
+    locked = serial.SerialException(11, "Could not exclusively lock port")
+    assert "another program" in serial_port.explain_open_error(locked)
+    assert serial_port.explain_open_error(OSError("gone")) == "gone"
+
+
+def test_second_driver_on_a_locked_port_waits_and_explains(
+    pty_scanner: PtyScanner, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        first, second = make(pty_scanner.link), make(pty_scanner.link)
+        async with running(first, []):
+            await wait_for(lambda: first.online)
+            async with running(second, []):
+                await asyncio.sleep(0.1)
+                assert not second.online
+
+    asyncio.run(main())
+    assert "another program has the port open" in caplog.text

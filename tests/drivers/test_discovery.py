@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -100,3 +102,22 @@ def test_real_machine_report_does_not_crash() -> None:
     text = devices_report()
     assert text.startswith("Serial ports:")
     assert "USB HID interfaces" in text
+
+
+def test_package_imports_and_reports_without_evdev_and_pyusb(tmp_path: Path) -> None:
+    """Where evdev/pyusb are missing, drivers still import and the report says what to install."""
+    code = (
+        "import sys\n"
+        "sys.modules['evdev'] = None\n"
+        "sys.modules['usb'] = None\n"
+        "sys.modules['usb.core'] = None\n"
+        "import drivers\n"
+        "from drivers.discovery import devices_report\n"
+        "assert sorted(drivers.DRIVER_KINDS) == ['hidpos', 'keyboard', 'serial', 'tcp']\n"
+        f"print(devices_report(ports=[], sysfs_hid=__import__('pathlib').Path({str(tmp_path)!r})"
+        " / 'absent'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert "the evdev package is not installed" in result.stdout
+    assert "the pyusb package is not installed" in result.stdout

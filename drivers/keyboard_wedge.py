@@ -186,8 +186,9 @@ def device_matches(cfg: KeyboardWedgeConfig, device: InputDeviceLike) -> bool:
 
 
 def find_device(cfg: KeyboardWedgeConfig, source: InputDeviceSource) -> InputDeviceLike:
-    """Open the scanner's key node; raise LookupError saying why none was found."""
+    """Open the scanner's key node; raise LookupError saying why none (or several) fit."""
     denied: list[str] = []
+    found: list[InputDeviceLike] = []
     for path in source.list_paths():
         try:
             device = source.open(path)
@@ -197,13 +198,23 @@ def find_device(cfg: KeyboardWedgeConfig, source: InputDeviceSource) -> InputDev
         except OSError:
             continue  # vanished between listing and opening
         try:
-            if device_matches(cfg, device) and has_typing_keys(
-                device.capabilities().get(EV_KEY, [])
-            ):
-                return device
+            keys = device.capabilities().get(EV_KEY, [])
+            if device_matches(cfg, device) and has_typing_keys(keys):
+                found.append(device)
+                continue
         except OSError:
             pass
         device.close()
+    if len(found) == 1:
+        return found[0]
+    for device in found:
+        device.close()
+    if found:
+        where = ", ".join(f"{os.fsdecode(d.path)} (phys {d.phys})" for d in found)
+        raise LookupError(
+            f"{len(found)} input devices match {cfg.describe()}: {where}; "
+            "add phys or path to pick one"
+        )
     if denied:
         raise LookupError(
             f"no readable input device matches {cfg.describe()}; permission denied on "
@@ -227,44 +238,42 @@ class KeyboardWedgeScanner(ScannerDriver):
     async def run(self, emit: ScanSink) -> None:
         s = self.settings
         decoder = KeyDecoder(s.layout, s.terminators, s.max_length)
-        warned = False
+        last_problem = ""
         while True:
             try:
                 device = await asyncio.to_thread(find_device, s, self._source)
             except LookupError as exc:
-                if not warned:
+                if str(exc) != last_problem:  # say it once, not every second
                     log.warning(
                         "scanner %s: %s; looking again every %.1fs",
                         self.name,
                         exc,
                         s.reattach_interval_s,
                     )
-                    warned = True
+                    last_problem = str(exc)
                 await asyncio.sleep(s.reattach_interval_s)
                 continue
-            warned = False
+            problem = ""
+            path = os.fsdecode(device.path)
             try:
                 await self._read(device, decoder, emit)
-                log.warning("scanner %s: %s stopped sending events", self.name, device.path)
+                problem = f"{path} stopped sending events"
             except OSError as exc:
                 if exc.errno == errno.EBUSY:
-                    log.warning(
-                        "scanner %s: %s is grabbed by another program (%s); stop it "
-                        "or set grab: false",
-                        self.name,
-                        device.path,
-                        exc,
+                    problem = (
+                        f"{path} is grabbed by another program ({exc}); "
+                        "stop it or set grab: false"
                     )
                 else:
-                    log.warning(
-                        "scanner %s: %s vanished (%s); waiting for it to return",
-                        self.name,
-                        device.path,
-                        exc,
-                    )
+                    problem = f"{path} vanished ({exc}); waiting for it to return"
             finally:
+                if self.online:
+                    last_problem = ""  # it worked for a while: report the next problem anew
                 self.online = False
                 decoder.reset()
+            if problem != last_problem:
+                log.warning("scanner %s: %s", self.name, problem)
+                last_problem = problem
             await asyncio.sleep(s.reattach_interval_s)
 
     async def _read(self, device: InputDeviceLike, decoder: KeyDecoder, emit: ScanSink) -> None:

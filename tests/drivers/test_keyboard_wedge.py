@@ -152,3 +152,15 @@ def test_vanished_device_goes_offline_without_spinning_and_reattaches() -> None:
 
     asyncio.run(main())
     assert [s.data for s in sink] == [b"$SN12", b"a"]
+
+
+def test_two_identical_scanners_need_phys_to_tell_apart() -> None:
+    _, first = scanner_nodes(first=4)
+    _, second = scanner_nodes(first=8)
+    second.phys = "usb-0000:01:00.0-1.4/input0"
+    source = FakeSource(first, second)
+    with pytest.raises(LookupError, match=r"2 input devices match .*add phys or path"):
+        find_device(cfg(vid="0c2e"), source)
+    assert first.closed
+    assert second.closed
+    assert find_device(cfg(vid="0c2e", phys="*-1.4/*"), source) is second

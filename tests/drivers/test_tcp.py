@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 
 import pytest
@@ -39,6 +40,12 @@ class FakeNetworkScanner:
     def writer(self) -> asyncio.StreamWriter:
         return self.connections[-1][1]
 
+    async def close(self) -> None:
+        for _, writer in self.connections:
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
 
 def test_client_reads_scans_survives_drop_mid_scan_and_reconnects() -> None:
     sink: list[RawScan] = []
@@ -57,6 +64,7 @@ def test_client_reads_scans_survives_drop_mid_scan_and_reconnects() -> None:
             await wait_for(lambda: len(peer.connections) == 2)
             peer.writer.write(b"AN\rAFTER\r")
             await wait_for(lambda: len(sink) == 3)
+            await peer.close()
 
     asyncio.run(main())
     assert [s.data for s in sink] == [b"0104012345678901", b"AN", b"AFTER"]
@@ -78,6 +86,7 @@ def test_client_retries_with_backoff_until_the_scanner_listens() -> None:
                 await wait_for(lambda: len(peer.connections) == 1, timeout=2)
                 peer.writer.write(b"LATE\r")
                 await wait_for(lambda: len(sink) == 1)
+                await peer.close()
 
     asyncio.run(main())
     assert [s.data for s in sink] == [b"LATE"]
@@ -93,7 +102,9 @@ def test_client_feedback_reaches_the_scanner() -> None:
             await driver.feedback(True)
             await driver.feedback(False)
             reader = peer.connections[-1][0]
-            return await asyncio.wait_for(reader.readexactly(6), 2)
+            got = await asyncio.wait_for(reader.readexactly(6), 2)
+            await peer.close()
+            return got
 
     assert asyncio.run(main()) == HONEYWELL_GOOD + HONEYWELL_BAD
 
@@ -124,6 +135,8 @@ def test_server_mode_accepts_scanner_drop_and_reconnect() -> None:
             await driver.feedback(False)
             got = await asyncio.wait_for(reader.readexactly(3), 2)
             writer.close()
+            await writer.wait_closed()
+            await wait_for(lambda: not driver.online)
             return got
 
     assert asyncio.run(main()) == HONEYWELL_BAD

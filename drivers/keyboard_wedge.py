@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import fnmatch
+import glob
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable
@@ -151,10 +152,18 @@ class InputDeviceSource(Protocol):
 class EvdevSource:
     """The real input devices, through the evdev package."""
 
-    def list_paths(self) -> list[str]:
-        import evdev  # noqa: PLC0415 - optional dependency, Linux only
+    def __init__(self, input_dir: str = "/dev/input") -> None:
+        self._input_dir = input_dir
 
-        return sorted(evdev.list_devices())
+    def list_paths(self) -> list[str]:
+        """Every event node, readable or not.
+
+        ``evdev.list_devices`` hides nodes we may not open; listing them all lets
+        the permission problem surface with a hint instead of "no device".
+        """
+        import evdev  # noqa: F401, PLC0415 - optional dependency, Linux only: fail early
+
+        return sorted(glob.glob(os.path.join(self._input_dir, "event*")))
 
     def open(self, path: str) -> InputDeviceLike:
         import evdev  # noqa: PLC0415

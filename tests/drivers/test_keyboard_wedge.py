@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from pathlib import Path
 
 import pytest
 from driver_testkit import running, wait_for
@@ -13,6 +14,7 @@ from fake_evdev import KEYBOARD_KEYS, MEDIA_KEYS, FakeInputDevice, FakeSource, I
 from drivers import keymaps as k
 from drivers.base import RawScan
 from drivers.keyboard_wedge import (
+    EvdevSource,
     KeyboardWedgeConfig,
     KeyboardWedgeScanner,
     find_device,
@@ -164,3 +166,14 @@ def test_two_identical_scanners_need_phys_to_tell_apart() -> None:
     assert first.closed
     assert second.closed
     assert find_device(cfg(vid="0c2e", phys="*-1.4/*"), source) is second
+
+
+def test_real_evdev_source_lists_every_node_and_skips_non_devices(tmp_path: Path) -> None:
+    for name in ("event10", "event2", "mouse0"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "event2").chmod(0)
+    source = EvdevSource(str(tmp_path))
+    assert source.list_paths() == [str(tmp_path / "event10"), str(tmp_path / "event2")]
+    # Real evdev refuses plain files (and, when not root, the mode-0 one is a permission hint).
+    with pytest.raises(LookupError, match=r"no (readable )?input device"):
+        find_device(cfg(device_name="*"), source)

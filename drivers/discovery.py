@@ -23,11 +23,8 @@ from drivers.keyboard_wedge import (
     has_typing_keys,
 )
 from drivers.keymaps import EV_KEY
+from drivers.serial_port import PERMISSION_HINT as SERIAL_PERMISSION_HINT
 
-SERIAL_HINT = ("add the gateway's user to the 'dialout' group (sudo usermod -aG dialout USER, "
-               "then log in again)")
-USB_HINT = ("add the gateway's user to the 'plugdev' group and install a udev rule such as "
-            'SUBSYSTEM=="usb", ATTR{idVendor}=="0c2e", MODE="0660", GROUP="plugdev"')
 SYSFS_HID = Path("/sys/bus/hid/devices")
 
 
@@ -75,7 +72,7 @@ def find_serial(ports: list[Any], found: Discovery) -> None:
         found.serial.append(SerialFound(p.device, p.vid, p.pid, p.serial_number,
                                         p.manufacturer, p.product))
         if os.path.exists(p.device) and not os.access(p.device, os.R_OK | os.W_OK):
-            found.hints.append(f"{p.device}: no read/write permission; {SERIAL_HINT}")
+            found.hints.append(f"{p.device}: no read/write permission; {SERIAL_PERMISSION_HINT}")
 
 
 def find_inputs(source: InputDeviceSource, found: Discovery) -> None:

@@ -216,10 +216,11 @@ class HidPosScanner(ScannerDriver):
                 continue
             try:
                 if s.serial_number is not None and device.serial_number != s.serial_number:
+                    usb.util.dispose_resources(device)
                     continue
                 claim = self._claim_scanner_interface(device)
-            except usb.core.USBError as exc:
-                if exc.errno == errno.EACCES:
+            except (usb.core.USBError, ValueError) as exc:  # ValueError: no string descriptors
+                if getattr(exc, "errno", None) == errno.EACCES:
                     raise LookupError(
                         f"permission denied on USB device "
                         f"{device.idVendor:04x}:{device.idProduct:04x}: "

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 
 import pytest
+import usb.core  # type: ignore[import-untyped]
 from driver_testkit import running, wait_for
 from fake_usb import HID_POS_DESCRIPTOR, KEYBOARD_DESCRIPTOR, FakeScanner, FakeUsbBackend
 from hypothesis import given, settings
@@ -196,3 +199,22 @@ def test_keyboard_mode_device_is_left_to_the_kernel_and_serial_picks_the_scanner
     assert (other.detaches, other.claimed) == (0, False)
     assert keyboard_mode.kernel_driver
     assert keyboard_mode.detaches == keyboard_mode.attaches
+
+
+class NoPermissionBackend(FakeUsbBackend):
+    def open_device(self, dev: FakeScanner) -> FakeScanner:
+        raise usb.core.USBError("Access denied (insufficient permissions)", -3, errno.EACCES)
+
+
+def test_permission_problem_is_explained(caplog: pytest.LogCaptureFixture) -> None:
+    async def main() -> None:
+        pos = driver(NoPermissionBackend(FakeScanner()))
+        async with running(pos, []):
+            await asyncio.sleep(0.1)
+            assert not pos.online
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(main())
+    assert "permission denied on USB device 0c2e:0b61" in caplog.text
+    assert "'plugdev' group" in caplog.text
+    assert caplog.text.count("permission denied") == 1  # said once, not every retry

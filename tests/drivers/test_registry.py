@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import typing
+from pathlib import Path
 
 import pytest
 import yaml
@@ -110,3 +112,15 @@ def _required(model: type[BaseModel], key: str) -> dict[str, object]:
         HidPosConfig: {}, TcpConfig: {"host": "10.0.0.5", "port": 2001},
     }
     return required[model]
+
+
+def test_readme_examples_validate() -> None:
+    readme = Path(drivers.__file__).with_name("README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL)
+    assert blocks
+    for block in blocks:
+        station = StationScanners.model_validate(yaml.safe_load(block))
+        assert station.scanners
+    four = StationScanners.model_validate(yaml.safe_load(blocks[0])).scanners["packing-4"]
+    assert isinstance(four, KeyboardWedgeConfig)
+    assert four.pid == 0x2206

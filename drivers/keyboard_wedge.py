@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 
 from drivers.base import DriverConfig, RawScan, ScannerDriver, ScanSink, register_driver
 from drivers.identity import PID_FIELD, VID_FIELD, UsbId, describe_identity
-from drivers.keydecoder import KeyDecoder, TerminatorKey
+from drivers.keydecoder import KeyDecoder, KeyScan, TerminatorKey
 from drivers.keymaps import (
     EV_KEY,
     KEY_0,
@@ -83,6 +83,12 @@ class KeyboardWedgeConfig(DriverConfig):
         le=65536,
         description="Longest scan in characters.",
         examples=[256],
+    )
+    idle_gap_ms: int | None = Field(
+        default=None,
+        ge=1,
+        description="End a scan after this pause in typing (scanners set to send no Enter).",
+        examples=[80],
     )
     grab: bool = Field(
         default=True,
@@ -270,8 +276,7 @@ class KeyboardWedgeScanner(ScannerDriver):
             except OSError as exc:
                 if exc.errno == errno.EBUSY:
                     problem = (
-                        f"{path} is grabbed by another program ({exc}); "
-                        "stop it or set grab: false"
+                        f"{path} is grabbed by another program ({exc}); stop it or set grab: false"
                     )
                 else:
                     problem = f"{path} vanished ({exc}); waiting for it to return"
@@ -286,6 +291,14 @@ class KeyboardWedgeScanner(ScannerDriver):
             await asyncio.sleep(s.reattach_interval_s)
 
     async def _read(self, device: InputDeviceLike, decoder: KeyDecoder, emit: ScanSink) -> None:
+        loop = asyncio.get_running_loop()
+        gap_s = self.settings.idle_gap_ms / 1000 if self.settings.idle_gap_ms else None
+        idle: asyncio.TimerHandle | None = None
+
+        def send(scan: KeyScan | None) -> None:
+            if scan is not None:
+                emit(RawScan(self.name, scan.text.encode("utf-8"), scan.overlong))
+
         grabbed = False
         try:
             if self.settings.grab:
@@ -294,10 +307,14 @@ class KeyboardWedgeScanner(ScannerDriver):
             self.online = True
             log.info("scanner %s: online at %s (%s)", self.name, device.path, device.name)
             async for event in device.async_read_loop():
-                scan = decoder.feed(event.type, event.code, event.value)
-                if scan is not None:
-                    emit(RawScan(self.name, scan.text.encode("utf-8"), scan.overlong))
+                send(decoder.feed(event.type, event.code, event.value))
+                if gap_s is not None:
+                    if idle is not None:
+                        idle.cancel()
+                    idle = loop.call_later(gap_s, lambda: send(decoder.flush()))
         finally:
+            if idle is not None:
+                idle.cancel()
             if grabbed:
                 try:
                     device.ungrab()

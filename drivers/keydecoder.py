@@ -123,6 +123,10 @@ class KeyDecoder:
         self._press(code)
         return None
 
+    def flush(self) -> KeyScan | None:
+        """End the current scan without a terminator key (idle gap)."""
+        return self._finish()
+
     def _press(self, code: int) -> None:
         ctrl = bool(self._held & _CTRL)
         alt = KEY_LEFTALT in self._held

@@ -177,3 +177,22 @@ def test_real_evdev_source_lists_every_node_and_skips_non_devices(tmp_path: Path
     # Real evdev refuses plain files (and, when not root, the mode-0 one is a permission hint).
     with pytest.raises(LookupError, match=r"no (readable )?input device"):
         find_device(cfg(device_name="*"), source)
+
+
+def test_idle_gap_ends_scans_typed_without_enter() -> None:
+    _, keyboard = scanner_nodes()
+    sink: list[RawScan] = []
+
+    async def main() -> None:
+        settings = cfg(device_name="*Keyboard", idle_gap_ms=50)
+        driver = KeyboardWedgeScanner("kb", settings, source=FakeSource(keyboard))
+        async with running(driver, sink):
+            await wait_for(lambda: driver.online)
+            keyboard.type_text([(30, True), (k.KEY_1, False)])  # "A1", no Enter
+            await asyncio.sleep(0.15)
+            keyboard.type_text([(48, False), (k.KEY_ENTER, False)])  # "b" + Enter
+            await wait_for(lambda: len(sink) == 2)
+            await asyncio.sleep(0.1)  # the Enter already ended it: no empty scan
+
+    asyncio.run(main())
+    assert [s.data for s in sink] == [b"A1", b"b"]

@@ -164,3 +164,11 @@ def test_every_typable_text_round_trips(layout: str, data: st.DataObject) -> Non
     text = data.draw(st.text(alphabet=sorted(enc), min_size=1, max_size=30))
     events = [ev for ch in text for ev in enc[ch]] + ENTER
     assert texts(events, layout) == [text]
+
+
+def test_flush_ends_a_scan_without_terminator() -> None:
+    decoder = KeyDecoder("fr")
+    for ev in keys(tap(Q), tap(N1, SHIFT)):
+        decoder.feed(*ev)
+    assert decoder.flush() == KeyScan("a1")
+    assert decoder.flush() is None

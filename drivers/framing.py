@@ -47,8 +47,10 @@ class Framer:
     a whole docked-handheld upload at once): the frames are the same.
     """
 
-    def __init__(self, terminators: tuple[bytes, ...], max_length: int = 256) -> None:
-        if not terminators or any(not t for t in terminators):
+    def __init__(
+        self, terminators: tuple[bytes, ...], max_length: int = 256, *, idle_only: bool = False
+    ) -> None:
+        if (not terminators and not idle_only) or any(not t for t in terminators):
             raise ValueError(f"terminators must be non-empty byte strings, got {terminators!r}")
         if max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
@@ -57,11 +59,16 @@ class Framer:
         self._buffer = bytearray()
         self._discarding = False
         # Bytes that could be the start of a terminator split across reads.
-        self._keep = max(len(t) for t in terminators) - 1
+        self._keep = max((len(t) for t in terminators), default=1) - 1
 
     @classmethod
     def for_terminator(cls, terminator: Terminator, max_length: int = 256) -> Framer:
         return cls(TERMINATOR_BYTES[terminator], max_length)
+
+    @classmethod
+    def without_terminator(cls, max_length: int = 256) -> Framer:
+        """A framer for scanners that send no terminator: only ``flush`` ends a scan."""
+        return cls((), max_length, idle_only=True)
 
     def feed(self, chunk: bytes) -> list[Frame]:
         """Add received bytes; return the scans they complete, in order."""
@@ -149,3 +156,16 @@ def parse_terminator(spec: str) -> tuple[bytes, ...]:
     raise ValueError(
         f"unknown terminator {spec!r} (use one of {names}, or custom bytes as 'hex:03')"
     )
+
+
+def strip_affixes(data: bytes, prefix: bytes = b"", suffix: bytes = b"") -> bytes:
+    """Remove a configured prefix/suffix (e.g. STX/ETX) when the scan carries it.
+
+    A scan without them passes unchanged: some scanners add the prefix only to
+    some symbologies, and the data must not lose real characters.
+    """
+    if prefix and data.startswith(prefix):
+        data = data[len(prefix) :]
+    if suffix and data.endswith(suffix):
+        data = data[: -len(suffix)]
+    return data

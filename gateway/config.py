@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from drivers.serial_port import SerialConfig
+from drivers import ScannerConfig
 from gateway.commands import CommandConfig
 from gateway.debounce import DebounceConfig
 from gateway.decoding import DecoderConfig
@@ -54,7 +54,7 @@ class StationConfig(BaseModel):
     station: StationSection
     broker: BrokerConfig = Field(default_factory=BrokerConfig)
     uplink: UplinkSection = Field(default_factory=UplinkSection)
-    scanners: dict[str, SerialConfig] = Field(
+    scanners: dict[str, ScannerConfig] = Field(
         description="Scanners attached to this station, by name.", min_length=1
     )
     state_scope: Literal["station", "scanner"] = Field(
@@ -70,13 +70,27 @@ class StationConfig(BaseModel):
         default_factory=dict, description="Serial number patterns per item id.")
 
     @model_validator(mode="after")
-    def _distinct_ports(self) -> StationConfig:
+    def _distinct_devices(self) -> StationConfig:
         seen: dict[str, str] = {}
         for name, scanner in self.scanners.items():
-            if scanner.port in seen:
+            device = _device(scanner)
+            if device is None:
+                continue
+            if device in seen:
                 raise ValueError(
-                    f"scanners {seen[scanner.port]!r} and {name!r} both use {scanner.port}"
+                    f"scanners {seen[device]!r} and {name!r} both use {device}"
                     " (each device can feed one scanner entry)"
                 )
-            seen[scanner.port] = name
+            seen[device] = name
         return self
+
+
+def _device(scanner: ScannerConfig) -> str | None:
+    """The device a scanner entry names explicitly, to catch two entries on one."""
+    if scanner.kind == "serial":
+        return scanner.port
+    if scanner.kind == "keyboard":
+        return scanner.path
+    if scanner.kind == "tcp":
+        return f"tcp {scanner.mode} {scanner.host}:{scanner.port}"
+    return None

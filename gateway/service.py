@@ -14,7 +14,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from drivers.base import DRIVER_KINDS, RawScan, ScannerDriver
+from drivers import make_driver
+from drivers.base import RawScan, ScannerDriver
 from gateway.commands import Command, command_text
 from gateway.config import StationConfig
 from gateway.database import StationDatabase
@@ -58,7 +59,7 @@ class StationService:
         self._last_useq = 0
         self.uplink: Uplink | None = None
         self.scanners: dict[str, ScannerDriver] = {
-            name: DRIVER_KINDS[cfg.kind](name, cfg) for name, cfg in config.scanners.items()
+            name: make_driver(name, cfg) for name, cfg in config.scanners.items()
         }
         self.workflow = ScanWorkflow(config, self.station, self.fetch_order)
         self._held: deque[RawScan] | None = None

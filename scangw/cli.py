@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -93,6 +94,34 @@ def _cmd_store(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_devices(_args: argparse.Namespace) -> int:
+    from drivers.discovery import devices_report
+
+    print(devices_report())
+    return 0
+
+
+def _cmd_listen(args: argparse.Namespace) -> int:
+    from drivers.listen import listen
+    from gateway.config import StationConfig
+    from scangw.configfile import ConfigError, load
+
+    try:
+        config = load(StationConfig, args.config)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 1
+    unknown = [n for n in args.names if n not in config.scanners]
+    if unknown:
+        print(f"no scanner named {', '.join(unknown)} in {args.config} "
+              f"(it has {', '.join(config.scanners)})", file=sys.stderr)
+        return 1
+    chosen = {n: c for n, c in config.scanners.items() if not args.names or n in args.names}
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listen(chosen))
+    return 0
+
+
 def _cmd_config_reference(args: argparse.Namespace) -> int:
     from scangw import configref
 
@@ -166,6 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the order store until SIGTERM/SIGINT.")
     store.add_argument("--config", type=Path, default=Path("/etc/scangw/store.yaml"))
     store.set_defaults(func=_cmd_store)
+
+    devices = sub.add_parser(
+        "devices", help="list scanners attached to this machine with config snippets",
+        description="List serial ports, input devices and USB HID POS scanners, each with a "
+        "ready config snippet for the station config; hints when permissions are missing.")
+    devices.set_defaults(func=_cmd_devices)
+
+    listen = sub.add_parser(
+        "listen", help="show what the configured scanners send, byte by byte",
+        description="Run the station config's scanners without a station and print every "
+        "scan with its control bytes named, and every online/offline change. Ctrl+C stops.")
+    listen.add_argument("--config", type=Path, default=Path("/etc/scangw/station.yaml"))
+    listen.add_argument("names", nargs="*", metavar="NAME", help="only these scanners")
+    listen.set_defaults(func=_cmd_listen)
 
     config = sub.add_parser("config", help="config file tools")
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="TOOL")

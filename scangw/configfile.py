@@ -44,11 +44,18 @@ _HINTS = {
 }
 
 
-def format_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
-    """One ``path: problem (hint)`` line per error in a pydantic ValidationError."""
+def format_validation_error(error: ValidationError, prefix: str = "",
+                            data: Any = None) -> list[str]:
+    """One ``path: problem (hint)`` line per error in a pydantic ValidationError.
+
+    With the validated ``data``, the tags pydantic puts in the path of a
+    discriminated union (``scanners.a.serial.baudrate``) are left out, so the
+    path is the one written in the file (``scanners.a.baudrate``).
+    """
     lines = []
     for err in error.errors():
-        path = ".".join(str(p) for p in (*([prefix] if prefix else []), *err["loc"]))
+        loc = _as_written(err["loc"], data) if data is not None else err["loc"]
+        path = ".".join(str(p) for p in (*([prefix] if prefix else []), *loc))
         message = err["msg"].removeprefix("Value error, ")
         hint = _HINTS.get(err["type"])
         line = f"{path or '(top level)'}: {message}"
@@ -56,6 +63,20 @@ def format_validation_error(error: ValidationError, prefix: str = "") -> list[st
             line += f" ({hint})"
         lines.append(line)
     return lines
+
+
+def _as_written(loc: tuple[int | str, ...], data: Any) -> tuple[int | str, ...]:
+    written: list[int | str] = []
+    here = data
+    for part in loc:
+        if isinstance(here, dict) and part not in here and here.get("kind") == part:
+            continue  # the union's tag, not a key of the file
+        written.append(part)
+        try:
+            here = here[part]
+        except (KeyError, IndexError, TypeError):
+            here = None
+    return tuple(written)
 
 
 def read_yaml(path: Path) -> Any:
@@ -81,7 +102,7 @@ def validate(model: type[M], data: Any, source: str) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, format_validation_error(exc)) from exc
+        raise ConfigError(source, format_validation_error(exc, data=data)) from exc
 
 
 def load(model: type[M], path: Path) -> M:

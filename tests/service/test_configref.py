@@ -48,9 +48,10 @@ def test_rows_carry_type_default_description_and_example() -> None:
         " | `1883` |" in text
     )
     assert (
-        "| `scanners.<name>.port` | text | required | Device path, e.g. /dev/ttyACM0 or "
-        "/dev/serial/by-id/... | `/dev/ttyACM0` |" in text
+        "| `scanners.<name>.port` | text or null | `null` | Device path, e.g. /dev/ttyACM0 or "
+        "/dev/serial/by-id/...; leave out when matching by vid/pid/serial_number." in text
     )
+    assert "| `scanners.<name>.port` | integer; >= 0, <= 65535 | required | TCP port." in text
     assert "| `scanners.<name>.parity` | one of `none`, `even`, `odd`, `mark`, `space` |" in text
     assert "### `scanners.<name>` (kind: serial)" in text
 

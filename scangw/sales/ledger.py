@@ -1,0 +1,71 @@
+"""``SalesLedger``: the sales rules R1-R18 over in-memory records.
+
+The order store keeps the authoritative ledger and persists what each
+operation changed (``take_changes``); the station decides scans with
+``decide_scan`` on a ``LineView`` from ``line_view`` and gets the same answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from scangw.sales.corrections import Corrections
+from scangw.sales.inquiry import Inquiry
+from scangw.sales.invoicing import Invoicing
+from scangw.sales.masterdata import MasterData
+from scangw.sales.records import RECORD_TYPES, Record
+from scangw.sales.returns import ReturnCheck, Returns
+from scangw.sales.shipping import Shipping
+from scangw.sales.state import LedgerState
+
+
+class SalesLedger(MasterData, Shipping, Corrections, Invoicing, Returns, Inquiry):
+    """All sales-process records and the operations that change them.
+
+    Operations either return the record they created or changed, return a
+    ``Decision`` (scans), or raise ``SalesRuleError`` with a reason code; a
+    refused operation changes nothing.
+    """
+
+    def __init__(self, *, return_check: ReturnCheck = ReturnCheck.WARN) -> None:
+        self._state = LedgerState()
+        self.return_check = return_check
+
+    @classmethod
+    def from_records(
+        cls, records: Iterable[Record], *, return_check: ReturnCheck = ReturnCheck.WARN
+    ) -> SalesLedger:
+        """Rebuild a ledger from stored rows (any order); nothing is marked changed."""
+        ledger = cls(return_check=return_check)
+        rows = list(records)
+        for kind in RECORD_TYPES:
+            for record in rows:
+                if type(record) is kind:
+                    ledger._state.put(record, track=False)
+        return ledger
+
+    def take_changes(self) -> list[Record]:
+        """Records created or changed since the last call, oldest first.
+
+        Upsert each by its type and ``key``; a record may appear more than once,
+        the later row wins.
+        """
+        changes, self._state.changes = self._state.changes, []
+        return changes
+
+    def discard_changes(self) -> None:
+        """Forget pending changes (after a refused operation nothing is pending)."""
+        self._state.changes.clear()
+
+    def records(self) -> list[Record]:
+        """Every current record, in an order that keeps references valid."""
+        state = self._state
+        tables = (
+            state.groups, state.items, state.customers, state.orders, state.order_lines,
+            state.slips, state.slip_lines, state.invoices, state.invoice_lines, state.returns,
+            state.return_lines, state.registrations,
+        )
+        return [record for table in tables for record in table.values()]
+
+
+__all__ = ["ReturnCheck", "SalesLedger"]

@@ -38,7 +38,8 @@ class MasterData:
 
         R1: switching active in sales process (either way) needs a group without
         transactions; switching it on sets serial number control and clears the
-        other serial options except blank issue allowed.
+        other serial options except blank issue allowed. While active, serial
+        number control stays on: blank issue allowed is the way to relax it.
         """
         old = self._state.groups.get(group_id)
         group = TrackingGroup(
@@ -54,7 +55,9 @@ class MasterData:
                     f"group {group_id} has {transactions} transactions, so active in sales "
                     "process cannot be switched; use a new group for new items",
                 )
-        if active_in_sales_process and not was_active:
+        if active_in_sales_process and was_active:
+            group = replace(group, serial_number_control=True)
+        elif active_in_sales_process:
             group = turn_on_in_sales(group)
             for item in self._state.items.values():
                 if item.group_id == group_id:

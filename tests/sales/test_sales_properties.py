@@ -1,0 +1,241 @@
+"""Hypothesis: random operation sequences keep every posted document lawful,
+and the station's ``decide_scan`` on a ``LineView`` agrees with the ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sales_shop import shop
+
+from scangw.sales import SalesLedger, SalesRuleError, ScanMode, decide_scan
+from scangw.sales.records import (
+    DocumentKind,
+    DocumentStatus,
+    LineStatus,
+    SlipStatus,
+)
+from scangw.sales.rules import serial_refusal
+
+
+DAY = date(2026, 3, 2)
+SERIALS = st.sampled_from(["S1", "S2", "S3", "S4", "S5", None])
+MODES = st.sampled_from([ScanMode.ADD, ScanMode.ADD, ScanMode.REMOVE])
+LINES = st.integers(1, 3)
+TARGETS = st.sampled_from([("SO-A", 1), ("SO-A", 2), ("SO-B", 1), ("SO-A", 3), ("SO-B", 3)])
+"""Order lines: TV, CABLE (blank issue), TV of another customer, BOLT, a missing line."""
+PICK = st.integers(0, 10)
+SETTINGS = settings(max_examples=100, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def fresh() -> SalesLedger:
+    ledger = shop()
+    ledger.add_order("SO-A", "C1", {1: ("TV", 4), 2: ("CABLE", 3), 3: ("BOLT", 2)})
+    ledger.add_order("SO-B", "C2", {1: ("TV", 3), 2: ("DRILL", 2)})
+    return ledger
+
+
+def serialized(ledger: SalesLedger, item_id: str) -> bool:
+    item = ledger._state.item(item_id)
+    return serial_refusal(item, ledger._state.group(item.group_id)) is None
+
+
+def check_scan_agrees(ledger: SalesLedger, slip_id: str, line: int,
+                      serial: str | None, mode: ScanMode) -> None:
+    """The station's decision on the cached LineView equals the ledger's."""
+    state = ledger._state
+    if (slip_id, line) not in state.slip_lines:
+        return
+    draft = state.slip(slip_id).status is SlipStatus.DRAFT
+    view = ledger.line_view(slip_id, line)
+    station = decide_scan(view, serial, mode,
+                          registered_elsewhere=ledger.registered_elsewhere(slip_id, line, serial))
+    actual = ledger.register(slip_id, line, serial, mode)
+    if draft and serialized(ledger, view.item_id):
+        assert actual == station
+        expected_after = list(view.serials)
+        if actual.accepted and mode is ScanMode.ADD:
+            expected_after.append(serial)
+        elif actual.accepted:
+            expected_after.reverse()
+            expected_after.remove(serial)
+            expected_after.reverse()
+        assert list(ledger.line_view(slip_id, line).serials) == expected_after
+    else:
+        assert not actual.accepted
+        assert ledger.line_view(slip_id, line) == view
+
+
+def check_partial_slips_after_post(ledger: SalesLedger, invoice_id: str) -> None:
+    """R9 right after posting: at most one touched slip keeps uninvoiced serials."""
+    state = ledger._state
+    picked = [r for r in state.registrations.values() if r.live and r.invoice_id == invoice_id]
+    lines = {ln.line_number for ln in state.lines_of_invoice(invoice_id)}
+    touched = {r.document_id for r in picked}
+    partial = {
+        r.document_id for r in state.registrations.values()
+        if r.live and r.document_id in touched and r.line_number in lines
+        and not state.invoiced(r)
+    }
+    assert len(partial) <= 1
+
+
+def check_invariants(ledger: SalesLedger) -> None:
+    state = ledger._state
+    for (slip_id, number), line in state.slip_lines.items():
+        slip = state.slip(slip_id)
+        regs = state.registrations_on(DocumentKind.PACKING_SLIP, slip_id, number)
+        if slip.status is SlipStatus.DRAFT:
+            assert len(regs) <= line.quantity
+            continue
+        group = state.group(state.item(line.item_id).group_id)
+        if line.status is LineStatus.REVERSED:
+            assert regs == []
+        elif serialized(ledger, line.item_id):  # R2-R4 on posted lines
+            assert len(regs) <= line.quantity
+            assert group.blank_issue_allowed or len(regs) == line.quantity
+        else:
+            assert regs == []
+    for (order_id, number), order_line in state.order_lines.items():
+        shipped = state.shipped_quantity(order_id, number)
+        assert shipped <= order_line.quantity
+        assert state.invoiced_quantity(order_id, number) <= shipped  # R8
+    for (invoice_id, number), line in state.invoice_lines.items():
+        if state.invoice(invoice_id).status is not DocumentStatus.POSTED:
+            continue
+        picked = [r for r in state.registrations.values()
+                  if r.live and r.invoice_id == invoice_id and r.line_number == number]
+        assert len(picked) <= line.quantity  # R4/R8
+        group = state.group(state.item(line.item_id).group_id)
+        if serialized(ledger, line.item_id) and not group.blank_issue_allowed:
+            assert len(picked) == line.quantity  # R2
+    live = Counter(
+        (r.item_id, r.serial) for r in state.registrations.values()
+        if r.live and r.serial is not None and r.document_kind is DocumentKind.PACKING_SLIP
+    )
+    assert all(count == 1 for count in live.values()), live  # R17
+
+
+def fill(ledger: SalesLedger, slip_id: str, line: int, blank: bool) -> None:
+    """Scan until the draft line is full: a blank first if asked, then the
+    shared pool (so other slips collide, R17), then fresh serials."""
+    candidates: list[str | None] = [None] if blank else []
+    candidates += ["S1", "S2", "S3", *(f"F{n}" for n in range(len(ledger._state.registrations),
+                                                        len(ledger._state.registrations) + 9))]
+    for serial in candidates:
+        view = ledger.line_view(slip_id, line)
+        if len(view.serials) >= view.quantity:
+            return
+        ledger.register(slip_id, line, serial)
+
+
+def bill_one_per_slip(ledger: SalesLedger, order_id: str, line: int) -> str:
+    """Invoice one serial from each shipped slip of the line (R9 bait)."""
+    first: dict[str, str | None] = {}
+    for reg in ledger.shipped_registrations(order_id, line):
+        if reg.invoice_id is None:
+            first.setdefault(reg.document_id, reg.serial)
+    invoice = ledger.open_invoice(order_id, {line: max(len(first), 1)})
+    for serial in first.values():
+        ledger.select_for_invoice(invoice.id, line, serial)
+    return invoice.id
+
+
+def invoice_all(ledger: SalesLedger, order_id: str, line: int) -> str:
+    """Invoice everything billable on the line, selecting every shipped serial."""
+    invoice = ledger.open_invoice(order_id, {line: ledger.billable_quantity(order_id, line)})
+    for reg in ledger.shipped_registrations(order_id, line):
+        if reg.invoice_id is None:
+            ledger.select_for_invoice(invoice.id, line, reg.serial)
+    return invoice.id
+
+
+def pick(items: list[str], index: int) -> str | None:
+    return items[index % len(items)] if items else None
+
+
+@SETTINGS
+@given(st.data())
+def test_random_operations_keep_posted_documents_lawful(data: st.DataObject) -> None:
+    ledger = fresh()
+    slips: list[str] = []
+    invoices: list[str] = []
+    steps = data.draw(st.integers(5, 45), label="steps")
+    for _ in range(steps):
+        op = data.draw(st.sampled_from([
+            "open", "scan", "scan", "scan", "post", "cancel", "correct", "change",
+            "invoice", "select", "select_slip", "post_invoice", "fill", "fill", "invoice_all",
+            "ship", "ship", "bill", "bill_partial",
+        ]))
+        order, line = data.draw(TARGETS)
+        slip = pick(slips, data.draw(PICK))
+        invoice = pick(invoices, data.draw(PICK))
+        qty = data.draw(st.integers(0, 4))
+        try:
+            if op == "open":
+                slips.append(ledger.open_packing_slip(order, {line: qty}).id)
+            elif op == "scan" and slip is not None:
+                check_scan_agrees(ledger, slip, line, data.draw(SERIALS), data.draw(MODES))
+            elif op == "post" and slip is not None:
+                ledger.post_packing_slip(slip, DAY)
+                event("packing slip posted")
+            elif op == "cancel" and slip is not None:
+                ledger.cancel_packing_slip(slip)
+                event("packing slip cancelled")
+            elif op == "correct" and slip is not None:
+                ledger.correct_packing_slip_line(slip, line, data.draw(st.integers(0, 2)))
+            elif op == "change" and slip is not None:
+                new = data.draw(SERIALS) or "S9"
+                ledger.change_serial(slip, line, data.draw(SERIALS), new)
+            elif op == "fill" and slip is not None:
+                fill(ledger, slip, line, data.draw(st.booleans()))
+            elif op == "ship":
+                slips.append(ledger.open_packing_slip(order, {line: min(max(qty, 1), 2)}).id)
+                fill(ledger, slips[-1], line, data.draw(st.booleans()))
+                ledger.post_packing_slip(slips[-1], DAY)
+                event("packing slip posted")
+            elif op == "bill":
+                invoices.append(invoice_all(ledger, order, line))
+                ledger.post_invoice(invoices[-1], DAY)
+                check_partial_slips_after_post(ledger, invoices[-1])
+                event("invoice posted")
+            elif op == "bill_partial":
+                invoices.append(bill_one_per_slip(ledger, order, line))
+                ledger.post_invoice(invoices[-1], DAY)
+                check_partial_slips_after_post(ledger, invoices[-1])
+                event("invoice posted")
+            elif op == "invoice_all":
+                invoices.append(invoice_all(ledger, order, line))
+            elif op == "invoice":
+                invoices.append(ledger.open_invoice(order, {line: qty}).id)
+            elif op == "select" and invoice is not None:
+                ledger.select_for_invoice(invoice, line, data.draw(SERIALS), data.draw(MODES))
+            elif op == "select_slip" and invoice is not None and slip is not None:
+                ledger.select_packing_slip(invoice, slip)
+            elif op == "post_invoice" and invoice is not None:
+                ledger.post_invoice(invoice, DAY)
+                check_partial_slips_after_post(ledger, invoice)
+                event("invoice posted")
+        except SalesRuleError:
+            pass
+        check_invariants(ledger)
+
+
+@SETTINGS
+@given(st.data())
+def test_refused_operations_leave_no_change(data: st.DataObject) -> None:
+    """Every refusal is all-or-nothing: no records change behind an error."""
+    ledger = fresh()
+    slip = ledger.open_packing_slip("SO-A", {1: 2, 2: 3, 3: 1}).id
+    for _ in range(data.draw(st.integers(1, 12))):
+        ledger.register(slip, data.draw(LINES), data.draw(SERIALS), data.draw(MODES))
+    ledger.take_changes()
+    before = ledger.records()
+    try:
+        ledger.post_packing_slip(slip, DAY)
+    except SalesRuleError:
+        assert ledger.take_changes() == []
+        assert ledger.records() == before

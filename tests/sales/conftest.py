@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
-
 from sales_shop import shop
 
 from scangw.sales import SalesLedger

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from scangw.sales import Reason, SalesLedger, SalesRuleError
 from scangw.sales.records import PackingSlip, Registration
 
@@ -21,7 +23,8 @@ def test_changes_list_every_created_or_changed_record(ledger: SalesLedger) -> No
         "SalesOrder", "OrderLine", "PackingSlip", "PackingSlipLine", "Registration",
         "PackingSlip",
     ]
-    assert isinstance(changes[-1], PackingSlip) and changes[-1].posted_on == DAY
+    assert isinstance(changes[-1], PackingSlip)
+    assert changes[-1].posted_on == DAY
     assert ledger.take_changes() == []
 
 
@@ -29,10 +32,9 @@ def test_refused_operation_changes_nothing(ledger: SalesLedger) -> None:
     ledger.add_order("SO-1", "C1", {1: ("TV", 2)})
     slip = ledger.open_packing_slip("SO-1")
     ledger.take_changes()
-    try:
+    with pytest.raises(SalesRuleError) as refused:
         ledger.post_packing_slip(slip.id, DAY)
-    except SalesRuleError as error:
-        assert error.reason is Reason.NOT_ENOUGH_SERIALS
+    assert refused.value.reason is Reason.NOT_ENOUGH_SERIALS
     assert ledger.take_changes() == []
     assert not ledger.register(slip.id, 1, "bad serial").accepted
     assert ledger.take_changes() == []

@@ -3,6 +3,7 @@ and the station's ``decide_scan`` on a ``LineView`` agrees with the ledger."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import date
 
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sales_shop import shop
 
-from scangw.sales import SalesLedger, SalesRuleError, ScanMode, decide_scan
+from scangw.sales import Reason, SalesLedger, SalesRuleError, ScanMode, decide_scan
 from scangw.sales.records import (
     DocumentKind,
     DocumentStatus,
@@ -18,7 +19,6 @@ from scangw.sales.records import (
     SlipStatus,
 )
 from scangw.sales.rules import serial_refusal
-
 
 DAY = date(2026, 3, 2)
 SERIALS = st.sampled_from(["S1", "S2", "S3", "S4", "S5", None])
@@ -153,75 +153,110 @@ def invoice_all(ledger: SalesLedger, order_id: str, line: int) -> str:
     return invoice.id
 
 
-def pick(items: list[str], index: int) -> str | None:
-    return items[index % len(items)] if items else None
+class Run:
+    """One random session: each ``op_*`` draws what it needs and may be refused."""
+
+    def __init__(self, data: st.DataObject) -> None:
+        self.data = data
+        self.ledger = fresh()
+        self.slips: list[str] = []
+        self.invoices: list[str] = []
+        self.order, self.line = data.draw(TARGETS)
+
+    def step(self) -> None:
+        op = self.data.draw(st.sampled_from(OPS))
+        self.order, self.line = self.data.draw(TARGETS)
+        with contextlib.suppress(SalesRuleError):
+            getattr(self, f"op_{op}")()
+        check_invariants(self.ledger)
+
+    def _pick(self, items: list[str]) -> str:
+        if not items:
+            raise SalesRuleError(Reason.UNKNOWN_RECORD, "nothing to pick yet")
+        return items[self.data.draw(PICK) % len(items)]
+
+    def _qty(self) -> int:
+        return self.data.draw(st.integers(0, 4))
+
+    def op_open(self) -> None:
+        self.slips.append(self.ledger.open_packing_slip(self.order, {self.line: self._qty()}).id)
+
+    def op_scan(self) -> None:
+        slip = self._pick(self.slips)
+        check_scan_agrees(self.ledger, slip, self.line, self.data.draw(SERIALS),
+                          self.data.draw(MODES))
+
+    def op_fill(self) -> None:
+        fill(self.ledger, self._pick(self.slips), self.line, self.data.draw(st.booleans()))
+
+    def op_post(self) -> None:
+        self.ledger.post_packing_slip(self._pick(self.slips), DAY)
+        event("packing slip posted")
+
+    def op_ship(self) -> None:
+        slip = self.ledger.open_packing_slip(self.order, {self.line: min(max(self._qty(), 1), 2)})
+        self.slips.append(slip.id)
+        fill(self.ledger, slip.id, self.line, self.data.draw(st.booleans()))
+        self.ledger.post_packing_slip(slip.id, DAY)
+        event("packing slip posted")
+
+    def op_cancel(self) -> None:
+        self.ledger.cancel_packing_slip(self._pick(self.slips))
+        event("packing slip cancelled")
+
+    def op_correct(self) -> None:
+        slip = self._pick(self.slips)
+        self.ledger.correct_packing_slip_line(slip, self.line, self.data.draw(st.integers(0, 2)))
+
+    def op_change(self) -> None:
+        slip = self._pick(self.slips)
+        new = self.data.draw(SERIALS) or "S9"
+        self.ledger.change_serial(slip, self.line, self.data.draw(SERIALS), new)
+
+    def op_invoice(self) -> None:
+        self.invoices.append(self.ledger.open_invoice(self.order, {self.line: self._qty()}).id)
+
+    def op_invoice_all(self) -> None:
+        self.invoices.append(invoice_all(self.ledger, self.order, self.line))
+
+    def op_select(self) -> None:
+        invoice = self._pick(self.invoices)
+        self.ledger.select_for_invoice(invoice, self.line, self.data.draw(SERIALS),
+                                       self.data.draw(MODES))
+
+    def op_select_slip(self) -> None:
+        self.ledger.select_packing_slip(self._pick(self.invoices), self._pick(self.slips))
+
+    def op_post_invoice(self) -> None:
+        self._post_invoice(self._pick(self.invoices))
+
+    def op_bill(self) -> None:
+        self.invoices.append(invoice_all(self.ledger, self.order, self.line))
+        self._post_invoice(self.invoices[-1])
+
+    def op_bill_partial(self) -> None:
+        self.invoices.append(bill_one_per_slip(self.ledger, self.order, self.line))
+        self._post_invoice(self.invoices[-1])
+
+    def _post_invoice(self, invoice: str) -> None:
+        self.ledger.post_invoice(invoice, DAY)
+        check_partial_slips_after_post(self.ledger, invoice)
+        event("invoice posted")
+
+
+OPS = [
+    "open", "scan", "scan", "scan", "fill", "fill", "post", "ship", "ship", "cancel",
+    "correct", "change", "invoice", "invoice_all", "select", "select_slip", "post_invoice",
+    "bill", "bill_partial",
+]
 
 
 @SETTINGS
 @given(st.data())
 def test_random_operations_keep_posted_documents_lawful(data: st.DataObject) -> None:
-    ledger = fresh()
-    slips: list[str] = []
-    invoices: list[str] = []
-    steps = data.draw(st.integers(5, 45), label="steps")
-    for _ in range(steps):
-        op = data.draw(st.sampled_from([
-            "open", "scan", "scan", "scan", "post", "cancel", "correct", "change",
-            "invoice", "select", "select_slip", "post_invoice", "fill", "fill", "invoice_all",
-            "ship", "ship", "bill", "bill_partial",
-        ]))
-        order, line = data.draw(TARGETS)
-        slip = pick(slips, data.draw(PICK))
-        invoice = pick(invoices, data.draw(PICK))
-        qty = data.draw(st.integers(0, 4))
-        try:
-            if op == "open":
-                slips.append(ledger.open_packing_slip(order, {line: qty}).id)
-            elif op == "scan" and slip is not None:
-                check_scan_agrees(ledger, slip, line, data.draw(SERIALS), data.draw(MODES))
-            elif op == "post" and slip is not None:
-                ledger.post_packing_slip(slip, DAY)
-                event("packing slip posted")
-            elif op == "cancel" and slip is not None:
-                ledger.cancel_packing_slip(slip)
-                event("packing slip cancelled")
-            elif op == "correct" and slip is not None:
-                ledger.correct_packing_slip_line(slip, line, data.draw(st.integers(0, 2)))
-            elif op == "change" and slip is not None:
-                new = data.draw(SERIALS) or "S9"
-                ledger.change_serial(slip, line, data.draw(SERIALS), new)
-            elif op == "fill" and slip is not None:
-                fill(ledger, slip, line, data.draw(st.booleans()))
-            elif op == "ship":
-                slips.append(ledger.open_packing_slip(order, {line: min(max(qty, 1), 2)}).id)
-                fill(ledger, slips[-1], line, data.draw(st.booleans()))
-                ledger.post_packing_slip(slips[-1], DAY)
-                event("packing slip posted")
-            elif op == "bill":
-                invoices.append(invoice_all(ledger, order, line))
-                ledger.post_invoice(invoices[-1], DAY)
-                check_partial_slips_after_post(ledger, invoices[-1])
-                event("invoice posted")
-            elif op == "bill_partial":
-                invoices.append(bill_one_per_slip(ledger, order, line))
-                ledger.post_invoice(invoices[-1], DAY)
-                check_partial_slips_after_post(ledger, invoices[-1])
-                event("invoice posted")
-            elif op == "invoice_all":
-                invoices.append(invoice_all(ledger, order, line))
-            elif op == "invoice":
-                invoices.append(ledger.open_invoice(order, {line: qty}).id)
-            elif op == "select" and invoice is not None:
-                ledger.select_for_invoice(invoice, line, data.draw(SERIALS), data.draw(MODES))
-            elif op == "select_slip" and invoice is not None and slip is not None:
-                ledger.select_packing_slip(invoice, slip)
-            elif op == "post_invoice" and invoice is not None:
-                ledger.post_invoice(invoice, DAY)
-                check_partial_slips_after_post(ledger, invoice)
-                event("invoice posted")
-        except SalesRuleError:
-            pass
-        check_invariants(ledger)
+    run = Run(data)
+    for _ in range(data.draw(st.integers(5, 45), label="steps")):
+        run.step()
 
 
 @SETTINGS

@@ -39,7 +39,8 @@ def test_r12_serial_not_sold_to_customer_warns(sold: SalesLedger) -> None:
     assert (decision.accepted, decision.reason) == (True, Reason.NOT_SOLD_TO_CUSTOMER)
     assert decision.message.startswith("warning:")
     (reg,) = [r for r in sold._state.registrations.values() if r.document_id == rma.id]
-    assert reg.warning is not None and "C2" in reg.warning
+    assert reg.warning is not None
+    assert "C2" in reg.warning
 
 
 def test_r12_refuse_mode_refuses_unknown_serial(sold: SalesLedger) -> None:

@@ -17,7 +17,7 @@ from scangw.sales.records import (
     SlipStatus,
 )
 from scangw.sales.rules import warranty_until
-from scangw.sales.state import LedgerState
+from scangw.sales.state import LedgerState, in_registration_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +107,7 @@ class Inquiry:
             iline = state.invoice_line(document_id, line_number)
             self._posted(invoice.status is DocumentStatus.POSTED, "invoice", document_id)
             serials = tuple(
-                r.serial for r in sorted(state.registrations.values(),
-                                         key=lambda r: (r.document_id, r.id))
+                r.serial for r in in_registration_order(state.registrations.values())
                 if r.live and r.invoice_id == document_id and r.line_number == line_number
             )
             return self._journal("invoice", document_id=document_id, line_number=line_number,
@@ -177,7 +176,7 @@ class Inquiry:
         """R18: every shipped unit carrying ``serial`` (one per item, by R17)."""
         state = self._state
         found = []
-        for reg in sorted(state.registrations.values(), key=lambda r: r.id):
+        for reg in in_registration_order(state.registrations.values()):
             if not (reg.live and reg.document_kind is DocumentKind.PACKING_SLIP
                     and reg.serial == serial and reg.order_id is not None
                     and item_id in (None, reg.item_id)):

@@ -18,7 +18,7 @@ from scangw.sales.records import (
 )
 from scangw.sales.registration import Decision, LineView, ScanMode, decide_scan
 from scangw.sales.rules import check_partial_slips, check_registration_count, serial_refusal
-from scangw.sales.state import LedgerState
+from scangw.sales.state import LedgerState, in_registration_order
 
 _SLIP = DocumentKind.PACKING_SLIP
 
@@ -69,7 +69,7 @@ class Invoicing:
         """Live registrations on posted packing slips of the order line."""
         state = self._state
         return [
-            r for r in state.registrations.values()
+            r for r in in_registration_order(state.registrations.values())
             if r.live and r.document_kind is _SLIP and r.order_id == order_id
             and r.line_number == line_number
             and state.slips[r.document_id].status is not SlipStatus.DRAFT
@@ -79,11 +79,10 @@ class Invoicing:
     def selected(self, invoice_id: str, line_number: int) -> list[Registration]:
         """The packing-slip registrations an invoice line bills, oldest first."""
         order_id = self._state.invoice(invoice_id).order_id
-        return sorted(
-            (r for r in self.shipped_registrations(order_id, line_number)
-             if r.invoice_id == invoice_id),
-            key=lambda r: (r.document_id, r.id),
-        )
+        return [
+            r for r in self.shipped_registrations(order_id, line_number)
+            if r.invoice_id == invoice_id
+        ]
 
     def invoice_line_view(self, invoice_id: str, line_number: int) -> LineView:
         """The selection list of an invoice line, shaped like a packing-slip line."""

@@ -19,7 +19,7 @@ from scangw.sales.records import (
 from scangw.sales.registering import record_scan, view_of
 from scangw.sales.registration import Decision, LineView, ScanMode
 from scangw.sales.rules import check_registration_count, serial_refusal
-from scangw.sales.state import LedgerState
+from scangw.sales.state import LedgerState, in_registration_order
 
 _SLIP = DocumentKind.PACKING_SLIP
 _HOLDS_REUSE = frozenset(
@@ -90,7 +90,7 @@ class Shipping:
             if r.reused_from is not None and r.status in _HOLDS_REUSE
         }
         return [
-            r for r in sorted(state.registrations.values(), key=_number)
+            r for r in in_registration_order(state.registrations.values())
             if r.status is RegistrationStatus.REVERSED and r.order_id == order_id
             and r.line_number == line_number and r.id not in taken
         ]
@@ -186,7 +186,3 @@ class Shipping:
         state.put(posted)
         return posted
 
-
-def _number(r: Registration) -> tuple[int, str]:
-    tail = r.id.rpartition("-")[2]
-    return (int(tail) if tail.isdigit() else 0, r.id)

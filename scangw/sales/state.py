@@ -145,7 +145,7 @@ class LedgerState:
     ) -> list[Registration]:
         """Registrations of one document line in registration order."""
         return [
-            r for r in _by_number(self.registrations.values())
+            r for r in in_registration_order(self.registrations.values())
             if r.document_kind is kind and r.document_id == document_id
             and r.line_number == line_number and (r.live or not live)
         ]
@@ -191,7 +191,7 @@ def _lookup(table: dict[K, V], key: K, what: str) -> V:
         raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no {what} {shown}") from None
 
 
-def _by_number(registrations: Iterable[Registration]) -> Iterator[Registration]:
+def in_registration_order(registrations: Iterable[Registration]) -> Iterator[Registration]:
     """Registrations in creation order (ids are ``REG-<n>``)."""
     def number(r: Registration) -> tuple[int, str]:
         tail = r.id.rpartition("-")[2]

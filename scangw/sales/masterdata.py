@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from scangw.sales.reasons import Reason, SalesRuleError
-from scangw.sales.records import Customer, Item, OrderLine, SalesOrder, TrackingGroup
+from scangw.sales.records import Customer, Item, OrderLine, Record, SalesOrder, TrackingGroup
 from scangw.sales.rules import (
     check_catch_weight,
     check_group_options,
@@ -153,6 +153,37 @@ class MasterData:
         for line in records:
             self._state.put(line)
         return order, records
+
+    def define_records(self, records: Iterable[Record]) -> Iterator[Record]:
+        """Define imported records one by one through the rule-checked operations.
+
+        Yields each record after it is defined, so a caller that catches the
+        ``SalesRuleError`` knows the record that was refused (the next one).
+        Order lines are defined with their order; pass orders after their lines
+        or before, either works.
+        """
+        rows = list(records)
+        for record in rows:
+            if isinstance(record, TrackingGroup):
+                self.define_group(
+                    record.id, record.name,
+                    active_in_sales_process=record.active_in_sales_process,
+                    serial_number_control=record.serial_number_control,
+                    blank_issue_allowed=record.blank_issue_allowed,
+                )
+            elif isinstance(record, Item):
+                self.define_item(
+                    record.id, record.name, record.group_id, catch_weight=record.catch_weight,
+                    gtins=record.gtins, warranty_days=record.warranty_days,
+                    warranty_months=record.warranty_months,
+                )
+            elif isinstance(record, Customer):
+                self.define_customer(record.id, record.name)
+            elif isinstance(record, SalesOrder):
+                lines = {ln.line_number: (ln.item_id, ln.quantity) for ln in rows
+                         if isinstance(ln, OrderLine) and ln.order_id == record.id}
+                self.add_order(record.id, record.customer_id, lines)
+            yield record
 
     def mark_line_corrected(self, order_id: str, line_number: int) -> OrderLine:
         """R10: remember a negative-quantity correction on the order line."""

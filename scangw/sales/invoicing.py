@@ -13,11 +13,17 @@ from scangw.sales.records import (
     Invoice,
     InvoiceLine,
     LineStatus,
+    PackingSlipLine,
     Registration,
     SlipStatus,
 )
 from scangw.sales.registration import Decision, LineView, ScanMode, decide_scan
-from scangw.sales.rules import check_partial_slips, check_registration_count, serial_refusal
+from scangw.sales.rules import (
+    check_partial_slips,
+    check_registration_count,
+    check_serial_text,
+    serial_refusal,
+)
 from scangw.sales.state import LedgerState, in_registration_order
 
 _SLIP = DocumentKind.PACKING_SLIP
@@ -96,7 +102,11 @@ class Invoicing:
         mode: ScanMode = ScanMode.ADD,
     ) -> Decision:
         """R8: add (or remove) a shipped serial, or a not-readable unit, to the
-        invoice line's selection. Refusals come back as decisions."""
+        invoice line's selection. Refusals come back as decisions.
+
+        R5: a serial not yet registered is registered here, on a shipped unit
+        that has none (blank issue allowed); its packing slip shows it too.
+        """
         state = self._state
         try:
             invoice = state.invoice(invoice_id)
@@ -113,14 +123,8 @@ class Invoicing:
                    if r.serial == serial]
         free = [r for r in shipped if r.invoice_id is None]
         view = self.invoice_line_view(invoice_id, line_number)
-        shown = serial if serial is not None else "not-readable unit"
         if mode is ScanMode.ADD and not free and (serial is None or serial not in view.serials):
-            other = next((r.invoice_id for r in shipped if r.invoice_id != invoice_id), None)
-            if other is not None and serial is not None:
-                return Decision(False, Reason.SELECTED_ELSEWHERE,
-                                f"{shown} is already on invoice {other}")
-            return Decision(False, Reason.NOT_SHIPPED,
-                            f"no {shown} shipped and not invoiced on {view.describe()}")
+            return self._register_on_invoice(invoice, view, serial, shipped)
         decision = decide_scan(view, serial, mode)
         if decision.accepted:
             if mode is ScanMode.ADD:
@@ -129,6 +133,45 @@ class Invoicing:
                 mine = [r for r in shipped if r.invoice_id == invoice_id]
                 state.put(replace(mine[-1], invoice_id=None))
         return decision
+
+    def _register_on_invoice(
+        self, invoice: Invoice, view: LineView, serial: str | None, shipped: list[Registration]
+    ) -> Decision:
+        """R5: register a new serial on the invoice, on a shipped unit without one."""
+        state = self._state
+        shown = serial if serial is not None else "not-readable unit"
+        other = next((r.invoice_id for r in shipped if r.invoice_id != invoice.id), None)
+        if other is not None and serial is not None:
+            return Decision(
+                False, Reason.SELECTED_ELSEWHERE, f"{shown} is already on invoice {other}"
+            )
+        if serial is not None and (problem := check_serial_text(serial)) is not None:
+            return Decision(False, Reason.INVALID_SERIAL, problem)
+        elsewhere = serial is not None and bool(state.live_sale(view.item_id, serial))
+        decision = decide_scan(view, serial, ScanMode.ADD, registered_elsewhere=elsewhere)
+        room = self._unregistered_unit(invoice.order_id, view.line_number)
+        if decision.accepted and room is None:
+            return Decision(False, Reason.NOT_SHIPPED,
+                            f"no {shown} shipped and not invoiced on {view.describe()}")
+        if decision.accepted and room is not None:
+            state.put(Registration(
+                state.next_id("REG"), view.item_id, serial, _SLIP, room.slip_id,
+                view.line_number, invoice.order_id, invoice_id=invoice.id,
+            ))
+        return decision
+
+    def _unregistered_unit(self, order_id: str, line_number: int) -> PackingSlipLine | None:
+        """A posted, live packing-slip line of the order line with fewer
+        registrations than units (shipped with blank issue allowed)."""
+        state = self._state
+        for slip_line in state.slip_lines.values():
+            slip = state.slips[slip_line.slip_id]
+            if (slip.order_id == order_id and slip_line.line_number == line_number
+                    and slip.posted_on is not None and slip_line.status is LineStatus.LIVE
+                    and slip_line.quantity > len(
+                        state.registrations_on(_SLIP, slip.id, line_number))):
+                return slip_line
+        return None
 
     def select_packing_slip(self, invoice_id: str, slip_id: str) -> list[Decision]:
         """Select every not yet invoiced serial of ``slip_id`` for the invoice's lines."""

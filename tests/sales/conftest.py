@@ -22,9 +22,10 @@ Ship = Callable[..., str]
 
 
 def ship_serials(ledger: SalesLedger, order_id: str, line: int, serials: list[str | None],
-                 on: date = DAY) -> str:
-    """Open, scan and post one packing slip for ``serials`` on one line."""
-    slip = ledger.open_packing_slip(order_id, {line: len(serials)})
+                 *, on: date = DAY, quantity: int | None = None) -> str:
+    """Open, scan and post one packing slip for ``serials`` on one line
+    (``quantity`` units, one per serial unless given)."""
+    slip = ledger.open_packing_slip(order_id, {line: quantity or len(serials)})
     for serial in serials:
         decision = ledger.register(slip.id, line, serial)
         assert decision.accepted, decision.message

@@ -156,3 +156,36 @@ def test_r18_warranty_in_days(ledger: SalesLedger, ship) -> None:  # type: ignor
     assert trace.warranty_until == date(2027, 1, 1)
     assert trace.customer_name == "Fabrikam Stores"
     assert ledger.trace("D1", today=DAY, item_id="TV") == []
+
+
+def test_r5_serial_registered_on_the_invoice_updates_the_packing_slip(
+    ledger: SalesLedger, ship  # type: ignore[no-untyped-def]
+) -> None:
+    ledger.add_order("SO-5", "C1", {1: ("CABLE", 3)})
+    slip = ship(ledger, "SO-5", 1, ["CB-1"], quantity=3)  # blank issue allowed
+    invoice = ledger.open_invoice("SO-5", {1: 3})
+    assert ledger.select_for_invoice(invoice.id, 1, "CB-1").accepted
+    assert ledger.select_for_invoice(invoice.id, 1, "CB-2").accepted
+    assert ledger.select_for_invoice(invoice.id, 1, None).accepted
+    full = ledger.select_for_invoice(invoice.id, 1, "CB-4")
+    assert (full.accepted, full.reason) == (False, Reason.OVER_QUANTITY)
+    ledger.post_invoice(invoice.id, DAY)
+    assert ledger.journal_line(invoice.id, 1).serials == ("CB-1", "CB-2", None)
+    assert ledger.journal_line(slip, 1).serials == ("CB-1", "CB-2", None)
+
+
+def test_r5_r17_invoice_registration_needs_an_unregistered_unique_unit(
+    ledger: SalesLedger, ship  # type: ignore[no-untyped-def]
+) -> None:
+    ledger.add_order("SO-5", "C1", {1: ("CABLE", 2)})
+    ledger.add_order("SO-6", "C2", {1: ("CABLE", 1)})
+    ship(ledger, "SO-5", 1, [], quantity=2)
+    ship(ledger, "SO-6", 1, ["CB-9"])
+    invoice = ledger.open_invoice("SO-5", {1: 2})
+    dup = ledger.select_for_invoice(invoice.id, 1, "CB-9")
+    assert (dup.accepted, dup.reason) == (False, Reason.DUPLICATE_SERIAL)
+    assert ledger.select_for_invoice(invoice.id, 1, "CB-1").accepted
+    assert ledger.select_for_invoice(invoice.id, 1, "CB-2").accepted
+    other = ledger.open_invoice("SO-6", {1: 1})
+    none_left = ledger.select_for_invoice(other.id, 1, "CB-3")
+    assert (none_left.accepted, none_left.reason) == (False, Reason.NOT_SHIPPED)

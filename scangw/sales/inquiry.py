@@ -14,7 +14,6 @@ from scangw.sales.records import (
     DocumentStatus,
     LineStatus,
     RegistrationStatus,
-    SlipStatus,
 )
 from scangw.sales.rules import warranty_until
 from scangw.sales.state import LedgerState, in_registration_order
@@ -93,7 +92,7 @@ class Inquiry:
         if document_id in state.slips:
             slip = state.slip(document_id)
             line = state.slip_line(document_id, line_number)
-            self._posted(slip.status is not SlipStatus.DRAFT, "packing slip", document_id)
+            self._posted(slip.posted_on is not None, "packing slip", document_id)
             wanted = (RegistrationStatus.LIVE if line.status is LineStatus.LIVE
                       else RegistrationStatus.REVERSED)
             regs = [r for r in state.registrations_on(

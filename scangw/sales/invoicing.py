@@ -114,7 +114,9 @@ class Invoicing:
         except SalesRuleError as error:
             return Decision(False, error.reason, error.message)
         if invoice.status is not DocumentStatus.DRAFT:
-            return Decision(False, Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is posted")
+            return Decision(
+                False, Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is {invoice.status}"
+            )
         item = state.item(line.item_id)
         refusal = serial_refusal(item, state.group(item.group_id))
         if refusal is not None:
@@ -184,12 +186,29 @@ class Invoicing:
                     )
         return decisions
 
+    def discard_invoice(self, invoice_id: str) -> Invoice:
+        """Drop a draft invoice; its selected serials can be invoiced again."""
+        state = self._state
+        invoice = state.invoice(invoice_id)
+        if invoice.status is not DocumentStatus.DRAFT:
+            raise SalesRuleError(
+                Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is {invoice.status}"
+            )
+        for reg in list(state.registrations.values()):
+            if reg.invoice_id == invoice_id:
+                state.put(replace(reg, invoice_id=None))
+        discarded = replace(invoice, status=DocumentStatus.DISCARDED)
+        state.put(discarded)
+        return discarded
+
     def post_invoice(self, invoice_id: str, on: date) -> Invoice:
         """Post a draft invoice once its lines pass R2-R4, R8 and R9."""
         state = self._state
         invoice = state.invoice(invoice_id)
         if invoice.status is not DocumentStatus.DRAFT:
-            raise SalesRuleError(Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is posted")
+            raise SalesRuleError(
+                Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is {invoice.status}"
+            )
         touched: set[str] = set()
         for line in state.lines_of_invoice(invoice_id):
             self._check_billable(invoice.order_id, line.line_number, line.quantity)

@@ -13,19 +13,23 @@ from enum import StrEnum
 
 
 class SlipStatus(StrEnum):
-    """Packing slip life: draft -> posted -> cancelled (whole) or corrected (a line)."""
+    """Packing slip life: draft -> posted -> cancelled (whole) or corrected (a line);
+    a draft may instead be discarded."""
 
     DRAFT = "draft"
     POSTED = "posted"
     CANCELLED = "cancelled"
     CORRECTED = "corrected"
+    DISCARDED = "discarded"
 
 
 class DocumentStatus(StrEnum):
-    """Invoice and return life: draft -> posted (invoice) or received (return)."""
+    """Invoice and return life: draft -> posted (invoice) or received (return);
+    a draft invoice may instead be discarded."""
 
     DRAFT = "draft"
     POSTED = "posted"
+    DISCARDED = "discarded"
 
 
 class LineStatus(StrEnum):

@@ -9,6 +9,7 @@ from datetime import date
 from scangw.sales.reasons import Reason, SalesRuleError
 from scangw.sales.records import (
     DocumentKind,
+    LineStatus,
     OrderLine,
     PackingSlip,
     PackingSlipLine,
@@ -165,6 +166,24 @@ class Shipping:
             elsewhere=self.registered_elsewhere(slip_id, line_number, serial),
             order_id=slip.order_id,
         )
+
+    def discard_packing_slip(self, slip_id: str) -> PackingSlip:
+        """Drop a draft packing slip; its serials are free again (and reversed
+        serials it took over wait for the next slip, R11)."""
+        state = self._state
+        slip = state.slip(slip_id)
+        if slip.status is not SlipStatus.DRAFT:
+            raise SalesRuleError(
+                Reason.DOCUMENT_NOT_DRAFT,
+                f"packing slip {slip_id} is {slip.status}: cancel or correct it instead",
+            )
+        for line in state.lines_of_slip(slip_id):
+            for reg in state.registrations_on(_SLIP, slip_id, line.line_number):
+                state.put(replace(reg, status=RegistrationStatus.REMOVED))
+            state.put(replace(line, status=LineStatus.REVERSED))
+        discarded = replace(slip, status=SlipStatus.DISCARDED)
+        state.put(discarded)
+        return discarded
 
     def post_packing_slip(self, slip_id: str, on: date) -> PackingSlip:
         """Post a draft packing slip once every line passes R2-R4."""

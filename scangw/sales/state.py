@@ -174,14 +174,15 @@ class LedgerState:
         )
 
     def invoiced_quantity(self, order_id: str, line_number: int, *, posted: bool = True) -> int:
-        """Units of the order line on posted invoices (or on any invoice)."""
+        """Units of the order line on posted invoices (or on posted and draft ones)."""
+        counted = {DocumentStatus.POSTED} if posted else {DocumentStatus.POSTED,
+                                                          DocumentStatus.DRAFT}
         return sum(
             ln.quantity for ln in self.invoice_lines.values()
             if ln.line_number == line_number
             and self.invoices[ln.invoice_id].order_id == order_id
-            and (not posted or self.invoices[ln.invoice_id].status is DocumentStatus.POSTED)
+            and self.invoices[ln.invoice_id].status in counted
         )
-
 
 def _lookup(table: dict[K, V], key: K, what: str) -> V:
     try:

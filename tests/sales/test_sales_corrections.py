@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from scangw.sales import Reason, SalesLedger, SalesRuleError
+from scangw.sales import Reason, SalesLedger, SalesRuleError, ScanMode
 from scangw.sales.records import LineStatus, RegistrationStatus, SlipStatus
 
 DAY = date(2026, 3, 2)
@@ -139,3 +139,32 @@ def test_r11_reverse_twice_or_a_draft_is_refused(ledger: SalesLedger, posted: st
     with pytest.raises(SalesRuleError) as not_posted:
         ledger.cancel_packing_slip(draft.id)
     assert not_posted.value.reason is Reason.DOCUMENT_NOT_POSTED
+
+
+def test_discarded_draft_frees_its_serials_and_reuse(ledger: SalesLedger, posted: str) -> None:
+    ledger.cancel_packing_slip(posted)
+    draft = ledger.open_packing_slip("SO-1", {1: 3})
+    assert ledger.line_view(draft.id, 1).serials == ("T1", None, "T3")
+    assert ledger.register(draft.id, 1, "T3", ScanMode.REMOVE).accepted
+    assert ledger.discard_packing_slip(draft.id).status is SlipStatus.DISCARDED
+    assert ledger.open_quantity("SO-1", 1) == 3
+    again = ledger.open_packing_slip("SO-1", {1: 3})
+    assert ledger.line_view(again.id, 1).serials == ("T1", None, "T3")
+    with pytest.raises(SalesRuleError) as refused:
+        ledger.journal_line(draft.id, 1)
+    assert refused.value.reason is Reason.DOCUMENT_NOT_POSTED
+    with pytest.raises(SalesRuleError):
+        ledger.discard_packing_slip(posted)
+
+
+def test_discarded_invoice_frees_its_selection(ledger: SalesLedger, posted: str) -> None:
+    draft = ledger.open_invoice("SO-1", {1: 3})
+    ledger.select_packing_slip(draft.id, posted)
+    with pytest.raises(SalesRuleError) as selected:
+        ledger.cancel_packing_slip(posted)
+    assert selected.value.reason is Reason.ALREADY_INVOICED
+    ledger.discard_invoice(draft.id)
+    again = ledger.open_invoice("SO-1", {1: 3})
+    assert all(d.accepted for d in ledger.select_packing_slip(again.id, posted))
+    ledger.discard_invoice(again.id)
+    assert ledger.cancel_packing_slip(posted).status is SlipStatus.CANCELLED

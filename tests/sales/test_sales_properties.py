@@ -204,6 +204,12 @@ class Run:
         self.ledger.cancel_packing_slip(self._pick(self.slips))
         event("packing slip cancelled")
 
+    def op_discard(self) -> None:
+        self.ledger.discard_packing_slip(self._pick(self.slips))
+
+    def op_discard_invoice(self) -> None:
+        self.ledger.discard_invoice(self._pick(self.invoices))
+
     def op_correct(self) -> None:
         slip = self._pick(self.slips)
         self.ledger.correct_packing_slip_line(slip, self.line, self.data.draw(st.integers(0, 2)))
@@ -247,7 +253,7 @@ class Run:
 OPS = [
     "open", "scan", "scan", "scan", "fill", "fill", "post", "ship", "ship", "cancel",
     "correct", "change", "invoice", "invoice_all", "select", "select_slip", "post_invoice",
-    "bill", "bill_partial",
+    "bill", "bill_partial", "discard", "discard_invoice",
 ]
 
 

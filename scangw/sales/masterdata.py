@@ -184,9 +184,3 @@ class MasterData:
                          if isinstance(ln, OrderLine) and ln.order_id == record.id}
                 self.add_order(record.id, record.customer_id, lines)
             yield record
-
-    def mark_line_corrected(self, order_id: str, line_number: int) -> OrderLine:
-        """R10: remember a negative-quantity correction on the order line."""
-        line = replace(self._state.order_line(order_id, line_number), corrected_negative=True)
-        self._state.put(line)
-        return line

@@ -68,7 +68,9 @@ class Reason(StrEnum):
     SEVERAL_PARTIAL_SLIPS = "several_partial_slips"
     """R9: a partial invoice may leave at most one packing slip partly included."""
     NOT_SOLD_TO_CUSTOMER = "not_sold_to_customer"
-    """R12: a returned serial was never shipped to that customer (warning or refusal)."""
+    """R12: a returned serial was never shipped to that customer. With
+    ``ReturnCheck.WARN`` the decision is accepted and carries this code as a
+    warning; with ``ReturnCheck.REFUSE`` the scan is refused."""
 
 
 class SalesRuleError(Exception):

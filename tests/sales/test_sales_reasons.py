@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +18,7 @@ def test_every_reason_code_has_a_docstring() -> None:
     (reason_class,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Reason"]
     documented = set()
     body = reason_class.body
-    for node, after in zip(body, body[1:], strict=False):
+    for node, after in itertools.pairwise(body):
         if (isinstance(node, ast.Assign) and isinstance(after, ast.Expr)
                 and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
             documented.add(node.targets[0].id)  # type: ignore[attr-defined]

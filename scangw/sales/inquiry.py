@@ -16,7 +16,7 @@ from scangw.sales.records import (
     RegistrationStatus,
 )
 from scangw.sales.rules import warranty_until
-from scangw.sales.state import LedgerState, in_registration_order
+from scangw.sales.state import LedgerState
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +106,8 @@ class Inquiry:
             iline = state.invoice_line(document_id, line_number)
             self._posted(invoice.status is DocumentStatus.POSTED, "invoice", document_id)
             serials = tuple(
-                r.serial for r in in_registration_order(state.registrations.values())
-                if r.live and r.invoice_id == document_id and r.line_number == line_number
+                r.serial for r in state.sale_registrations(invoice.order_id, line_number)
+                if r.live and r.invoice_id == document_id
             )
             return self._journal("invoice", document_id=document_id, line_number=line_number,
                                  item_id=iline.item_id, quantity=iline.quantity,
@@ -175,7 +175,7 @@ class Inquiry:
         """R18: every shipped unit carrying ``serial`` (one per item, by R17)."""
         state = self._state
         found = []
-        for reg in in_registration_order(state.registrations.values()):
+        for reg in state.registrations_of_serial(serial):
             if not (reg.live and reg.document_kind is DocumentKind.PACKING_SLIP
                     and reg.serial == serial and reg.order_id is not None
                     and item_id in (None, reg.item_id)):
@@ -190,7 +190,7 @@ class Inquiry:
                 invoiced and reg.invoice_id is not None) else None
             until = warranty_until(item, sale_date) if sale_date is not None else None
             returns = tuple(sorted(
-                r.document_id for r in state.registrations.values()
+                r.document_id for r in state.registrations_of_serial(serial)
                 if r.live and r.document_kind is DocumentKind.RETURN
                 and r.item_id == item.id and r.serial == serial
                 and state.return_order(r.document_id).status is DocumentStatus.POSTED

@@ -24,7 +24,7 @@ from scangw.sales.rules import (
     check_serial_text,
     serial_refusal,
 )
-from scangw.sales.state import LedgerState, in_registration_order
+from scangw.sales.state import LedgerState
 
 _SLIP = DocumentKind.PACKING_SLIP
 
@@ -75,10 +75,8 @@ class Invoicing:
         """Live registrations on posted packing slips of the order line."""
         state = self._state
         return [
-            r for r in in_registration_order(state.registrations.values())
-            if r.live and r.document_kind is _SLIP and r.order_id == order_id
-            and r.line_number == line_number
-            and state.slips[r.document_id].status is not SlipStatus.DRAFT
+            r for r in state.sale_registrations(order_id, line_number)
+            if r.live and state.slips[r.document_id].status is not SlipStatus.DRAFT
             and state.slip_lines[(r.document_id, line_number)].status is LineStatus.LIVE
         ]
 
@@ -166,10 +164,10 @@ class Invoicing:
         """A posted, live packing-slip line of the order line with fewer
         registrations than units (shipped with blank issue allowed)."""
         state = self._state
-        for slip_line in state.slip_lines.values():
-            slip = state.slips[slip_line.slip_id]
-            if (slip.order_id == order_id and slip_line.line_number == line_number
-                    and slip.posted_on is not None and slip_line.status is LineStatus.LIVE
+        for slip in state.slips_of_order(order_id):
+            slip_line = state.slip_lines.get((slip.id, line_number))
+            if (slip_line is not None and slip.posted_on is not None
+                    and slip_line.status is LineStatus.LIVE
                     and slip_line.quantity > len(
                         state.registrations_on(_SLIP, slip.id, line_number))):
                 return slip_line
@@ -194,9 +192,10 @@ class Invoicing:
             raise SalesRuleError(
                 Reason.DOCUMENT_NOT_DRAFT, f"invoice {invoice_id} is {invoice.status}"
             )
-        for reg in list(state.registrations.values()):
-            if reg.invoice_id == invoice_id:
-                state.put(replace(reg, invoice_id=None))
+        for line in state.lines_of_invoice(invoice_id):
+            for reg in state.sale_registrations(invoice.order_id, line.line_number):
+                if reg.invoice_id == invoice_id:
+                    state.put(replace(reg, invoice_id=None))
         discarded = replace(invoice, status=DocumentStatus.DISCARDED)
         state.put(discarded)
         return discarded

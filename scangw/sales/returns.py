@@ -108,7 +108,7 @@ class Returns:
         elsewhere = serial is not None and any(
             r.live and r.document_kind is _RETURN and r.item_id == item.id
             and r.serial == serial and (r.document_id, r.line_number) != (return_id, line_number)
-            for r in state.registrations.values()
+            for r in state.registrations_of_serial(serial)
         )
         decision = record_scan(
             state, kind=_RETURN, document_id=return_id,

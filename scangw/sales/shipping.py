@@ -20,7 +20,7 @@ from scangw.sales.records import (
 from scangw.sales.registering import record_scan, view_of
 from scangw.sales.registration import Decision, LineView, ScanMode
 from scangw.sales.rules import check_registration_count, serial_refusal
-from scangw.sales.state import LedgerState, in_registration_order
+from scangw.sales.state import LedgerState
 
 _SLIP = DocumentKind.PACKING_SLIP
 _HOLDS_REUSE = frozenset(
@@ -86,14 +86,13 @@ class Shipping:
     def pending_reuse(self, order_id: str, line_number: int) -> list[Registration]:
         """R11: reversed registrations of the order line not yet taken over."""
         state = self._state
+        history = state.sale_registrations(order_id, line_number)
         taken = {
-            r.reused_from for r in state.registrations.values()
+            r.reused_from for r in history
             if r.reused_from is not None and r.status in _HOLDS_REUSE
         }
         return [
-            r for r in in_registration_order(state.registrations.values())
-            if r.status is RegistrationStatus.REVERSED and r.order_id == order_id
-            and r.line_number == line_number and r.id not in taken
+            r for r in history if r.status is RegistrationStatus.REVERSED and r.id not in taken
         ]
 
     def _reuse_reversed(self, slip: PackingSlip, line: OrderLine, quantity: int) -> None:

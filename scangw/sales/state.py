@@ -6,6 +6,7 @@ Every change goes through ``put``, which also appends the record to
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -36,6 +37,75 @@ V = TypeVar("V")
 
 
 @dataclass
+class _Index:
+    """Lookups kept in step by ``LedgerState.put``; only id fields are indexed,
+    and those never change on a record."""
+
+    children: defaultdict[tuple[str, str], set[tuple[str, int]]] = field(
+        default_factory=lambda: defaultdict(set))
+    """(line type, order/slip/invoice/return id) -> keys of its lines."""
+    documents: defaultdict[tuple[str, str], set[str]] = field(
+        default_factory=lambda: defaultdict(set))
+    """("slip" | "invoice", order id) -> document ids."""
+    by_line: defaultdict[tuple[DocumentKind, str, int], set[str]] = field(
+        default_factory=lambda: defaultdict(set))
+    by_serial: defaultdict[str | None, set[str]] = field(
+        default_factory=lambda: defaultdict(set))
+    by_order_line: defaultdict[tuple[str, int], set[str]] = field(
+        default_factory=lambda: defaultdict(set))
+
+    def _entries(self, record: Record) -> list[tuple[defaultdict[Any, Any], Any, Any]]:
+        """(index, key, value) triples the record appears under."""
+        match record:
+            case OrderLine() | PackingSlipLine() | InvoiceLine() | ReturnLine():
+                return [(self.children, (type(record).__name__, record.key[0]), record.key)]
+            case PackingSlip():
+                return [(self.documents, ("slip", record.order_id), record.id)]
+            case Invoice():
+                return [(self.documents, ("invoice", record.order_id), record.id)]
+            case Registration():
+                found: list[tuple[defaultdict[Any, Any], Any, Any]] = [
+                    (self.by_line, (record.document_kind, record.document_id,
+                                    record.line_number), record.id),
+                    (self.by_serial, record.serial, record.id),
+                ]
+                if record.order_id is not None:
+                    found.append((self.by_order_line, (record.order_id, record.line_number),
+                                  record.id))
+                return found
+            case _:
+                return []
+
+    def lines(self, line_type: str, parent_id: str) -> list[tuple[str, int]]:
+        """Keys of the lines of one order or document, by line number."""
+        return sorted(self.children.get((line_type, parent_id), ()))
+
+    def add(self, record: Record) -> None:
+        for index, key, value in self._entries(record):
+            index[key].add(value)
+
+    def drop(self, record: Record) -> None:
+        for index, key, value in self._entries(record):
+            index[key].discard(value)
+
+def _lookup(table: dict[K, V], key: K, what: str) -> V:
+    try:
+        return table[key]
+    except KeyError:
+        shown = key[-1] if isinstance(key, tuple) else key
+        raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no {what} {shown}") from None
+
+
+def in_registration_order(registrations: Iterable[Registration]) -> Iterator[Registration]:
+    """Registrations in creation order (ids are ``REG-<n>``)."""
+    def number(r: Registration) -> tuple[int, str]:
+        tail = r.id.rpartition("-")[2]
+        return (int(tail) if tail.isdigit() else 0, r.id)
+
+    return iter(sorted(registrations, key=number))
+
+
+@dataclass
 class LedgerState:
     """Tables keyed like their records; ``changes`` lists rows not yet persisted."""
 
@@ -53,6 +123,7 @@ class LedgerState:
     registrations: dict[str, Registration] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     changes: list[Record] = field(default_factory=list)
+    index: _Index = field(default_factory=_Index)
 
     def table(self, record: Record) -> dict[Any, Any]:
         """The table a record belongs in."""
@@ -67,7 +138,12 @@ class LedgerState:
 
     def put(self, record: Record, *, track: bool = True) -> None:
         """Insert or replace ``record``; the single place the ledger changes."""
-        self.table(record)[record.key] = record
+        table = self.table(record)
+        old = table.get(record.key)
+        if old is not None:
+            self.index.drop(old)
+        table[record.key] = record
+        self.index.add(record)
         if track:
             self.changes.append(record)
         if isinstance(record, PackingSlip | Invoice | ReturnOrder | Registration):
@@ -117,46 +193,47 @@ class LedgerState:
     # Queries the rules share.
 
     def lines_of_order(self, order_id: str) -> list[OrderLine]:
-        return sorted(
-            (ln for ln in self.order_lines.values() if ln.order_id == order_id),
-            key=lambda ln: ln.line_number,
-        )
+        return [self.order_lines[k] for k in self.index.lines("OrderLine", order_id)]
 
     def lines_of_slip(self, slip_id: str) -> list[PackingSlipLine]:
-        return sorted(
-            (ln for ln in self.slip_lines.values() if ln.slip_id == slip_id),
-            key=lambda ln: ln.line_number,
-        )
+        return [self.slip_lines[k] for k in self.index.lines("PackingSlipLine", slip_id)]
 
     def lines_of_invoice(self, invoice_id: str) -> list[InvoiceLine]:
-        return sorted(
-            (ln for ln in self.invoice_lines.values() if ln.invoice_id == invoice_id),
-            key=lambda ln: ln.line_number,
-        )
+        return [self.invoice_lines[k] for k in self.index.lines("InvoiceLine", invoice_id)]
 
     def lines_of_return(self, return_id: str) -> list[ReturnLine]:
-        return sorted(
-            (ln for ln in self.return_lines.values() if ln.return_id == return_id),
-            key=lambda ln: ln.line_number,
-        )
+        return [self.return_lines[k] for k in self.index.lines("ReturnLine", return_id)]
+
+    def _registrations(self, ids: Iterable[str]) -> list[Registration]:
+        return list(in_registration_order(self.registrations[i] for i in ids))
 
     def registrations_on(
         self, kind: DocumentKind, document_id: str, line_number: int, *, live: bool = True
     ) -> list[Registration]:
         """Registrations of one document line in registration order."""
-        return [
-            r for r in in_registration_order(self.registrations.values())
-            if r.document_kind is kind and r.document_id == document_id
-            and r.line_number == line_number and (r.live or not live)
-        ]
+        found = self._registrations(self.index.by_line[(kind, document_id, line_number)])
+        return [r for r in found if r.live or not live]
+
+    def registrations_of_serial(self, serial: str) -> list[Registration]:
+        """Every registration (any item, kind, status) of ``serial``, oldest first."""
+        return self._registrations(self.index.by_serial[serial])
+
+    def sale_registrations(self, order_id: str, line_number: int) -> list[Registration]:
+        """Every packing-slip registration of an order line, oldest first."""
+        return self._registrations(self.index.by_order_line[(order_id, line_number)])
 
     def live_sale(self, item_id: str, serial: str) -> list[Registration]:
         """Live packing-slip registrations of ``serial`` for ``item_id`` (R17)."""
         return [
-            r for r in self.registrations.values()
-            if r.live and r.document_kind is DocumentKind.PACKING_SLIP
-            and r.item_id == item_id and r.serial == serial
+            r for r in self.registrations_of_serial(serial)
+            if r.live and r.document_kind is DocumentKind.PACKING_SLIP and r.item_id == item_id
         ]
+
+    def slips_of_order(self, order_id: str) -> list[PackingSlip]:
+        return [self.slips[i] for i in sorted(self.index.documents[("slip", order_id)])]
+
+    def invoices_of_order(self, order_id: str) -> list[Invoice]:
+        return [self.invoices[i] for i in sorted(self.index.documents[("invoice", order_id)])]
 
     def invoiced(self, registration: Registration) -> bool:
         """True once the registration is on a posted invoice (R10, R11)."""
@@ -166,36 +243,18 @@ class LedgerState:
 
     def shipped_quantity(self, order_id: str, line_number: int) -> int:
         """Units of the order line on posted, not reversed packing-slip lines."""
-        return sum(
-            ln.quantity for ln in self.slip_lines.values()
-            if ln.line_number == line_number and ln.status is LineStatus.LIVE
-            and self.slips[ln.slip_id].order_id == order_id
-            and self.slips[ln.slip_id].status is not SlipStatus.DRAFT
-        )
+        lines = [
+            self.slip_lines.get((slip.id, line_number)) for slip in self.slips_of_order(order_id)
+            if slip.status is not SlipStatus.DRAFT
+        ]
+        return sum(ln.quantity for ln in lines if ln is not None and ln.status is LineStatus.LIVE)
 
     def invoiced_quantity(self, order_id: str, line_number: int, *, posted: bool = True) -> int:
         """Units of the order line on posted invoices (or on posted and draft ones)."""
         counted = {DocumentStatus.POSTED} if posted else {DocumentStatus.POSTED,
                                                           DocumentStatus.DRAFT}
-        return sum(
-            ln.quantity for ln in self.invoice_lines.values()
-            if ln.line_number == line_number
-            and self.invoices[ln.invoice_id].order_id == order_id
-            and self.invoices[ln.invoice_id].status in counted
-        )
-
-def _lookup(table: dict[K, V], key: K, what: str) -> V:
-    try:
-        return table[key]
-    except KeyError:
-        shown = key[-1] if isinstance(key, tuple) else key
-        raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no {what} {shown}") from None
-
-
-def in_registration_order(registrations: Iterable[Registration]) -> Iterator[Registration]:
-    """Registrations in creation order (ids are ``REG-<n>``)."""
-    def number(r: Registration) -> tuple[int, str]:
-        tail = r.id.rpartition("-")[2]
-        return (int(tail) if tail.isdigit() else 0, r.id)
-
-    return iter(sorted(registrations, key=number))
+        lines = [
+            self.invoice_lines.get((invoice.id, line_number))
+            for invoice in self.invoices_of_order(order_id) if invoice.status in counted
+        ]
+        return sum(ln.quantity for ln in lines if ln is not None)

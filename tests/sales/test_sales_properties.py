@@ -263,6 +263,20 @@ def test_random_operations_keep_posted_documents_lawful(data: st.DataObject) -> 
     run = Run(data)
     for _ in range(data.draw(st.integers(5, 45), label="steps")):
         run.step()
+    check_rebuilt_ledger_matches(run.ledger)
+
+
+def check_rebuilt_ledger_matches(ledger: SalesLedger) -> None:
+    """Stored rows rebuild the same tables and the same indexes (what the
+    order store does on restart)."""
+    copy = SalesLedger.from_records(ledger.records())
+    assert copy.records() == ledger.records()
+
+    def non_empty(index: object) -> dict[str, dict[object, set[object]]]:
+        return {name: {k: v for k, v in table.items() if v}
+                for name, table in vars(index).items()}
+
+    assert non_empty(copy._state.index) == non_empty(ledger._state.index)
 
 
 @SETTINGS

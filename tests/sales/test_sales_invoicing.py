@@ -189,3 +189,15 @@ def test_r5_r17_invoice_registration_needs_an_unregistered_unique_unit(
     other = ledger.open_invoice("SO-6", {1: 1})
     none_left = ledger.select_for_invoice(other.id, 1, "CB-3")
     assert (none_left.accepted, none_left.reason) == (False, Reason.NOT_SHIPPED)
+
+
+def test_r13_inquiry_of_a_cancelled_line_lists_the_reversed_serials(
+    ledger: SalesLedger, three_slips: list[str]
+) -> None:
+    ledger.cancel_packing_slip(three_slips[0])
+    line = ledger.journal_line(three_slips[0], 1)
+    assert (line.status, line.serials) == ("reversed", ("S1A", "S1B"))
+    again = ledger.open_packing_slip("SO-7", {1: 2})
+    ledger.post_packing_slip(again.id, DAY)
+    assert ledger.journal_line(again.id, 1).serials == ("S1A", "S1B")
+    assert ledger.journal_line(three_slips[0], 1).serials == ("S1A", "S1B")

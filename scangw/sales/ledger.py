@@ -13,7 +13,20 @@ from scangw.sales.corrections import Corrections
 from scangw.sales.inquiry import Inquiry
 from scangw.sales.invoicing import Invoicing
 from scangw.sales.masterdata import MasterData
-from scangw.sales.records import RECORD_TYPES, Record
+from scangw.sales.records import (
+    RECORD_TYPES,
+    Customer,
+    Invoice,
+    Item,
+    OrderLine,
+    PackingSlip,
+    PackingSlipLine,
+    Record,
+    Registration,
+    ReturnOrder,
+    SalesOrder,
+    TrackingGroup,
+)
 from scangw.sales.returns import ReturnCheck, Returns
 from scangw.sales.shipping import Shipping
 from scangw.sales.state import LedgerState
@@ -56,6 +69,41 @@ class SalesLedger(MasterData, Shipping, Corrections, Invoicing, Returns, Inquiry
     def discard_changes(self) -> None:
         """Forget pending changes (after a refused operation nothing is pending)."""
         self._state.changes.clear()
+
+    # Read access by id; each raises SalesRuleError(unknown_record) for a bad id.
+
+    def group(self, group_id: str) -> TrackingGroup:
+        return self._state.group(group_id)
+
+    def item(self, item_id: str) -> Item:
+        return self._state.item(item_id)
+
+    def customer(self, customer_id: str) -> Customer:
+        return self._state.customer(customer_id)
+
+    def order(self, order_id: str) -> SalesOrder:
+        return self._state.order(order_id)
+
+    def order_lines(self, order_id: str) -> list[OrderLine]:
+        self._state.order(order_id)
+        return self._state.lines_of_order(order_id)
+
+    def packing_slip(self, slip_id: str) -> PackingSlip:
+        return self._state.slip(slip_id)
+
+    def packing_slip_lines(self, slip_id: str) -> list[PackingSlipLine]:
+        self._state.slip(slip_id)
+        return self._state.lines_of_slip(slip_id)
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        return self._state.invoice(invoice_id)
+
+    def return_order(self, return_id: str) -> ReturnOrder:
+        return self._state.return_order(return_id)
+
+    def registrations_of_serial(self, serial: str) -> list[Registration]:
+        """Every registration of ``serial`` (any item, document or status), oldest first."""
+        return self._state.registrations_of_serial(serial)
 
     def records(self) -> list[Record]:
         """Every current record, in an order that keeps references valid."""

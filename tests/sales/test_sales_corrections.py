@@ -22,7 +22,7 @@ def posted(ledger: SalesLedger, ship) -> str:  # type: ignore[no-untyped-def]
 def test_r10_change_serial_updates_the_packing_slip(ledger: SalesLedger, posted: str) -> None:
     changed = ledger.change_serial(posted, 1, "T3", "T3-REAL")
     assert ledger.journal_line(posted, 1).serials == ("T1", None, "T3-REAL")
-    old = ledger._state.registrations[changed.replaces or ""]
+    (old,) = [r for r in ledger.registrations_of_serial("T3") if r.id == changed.replaces]
     assert (old.serial, old.status) == ("T3", RegistrationStatus.REPLACED)
 
 
@@ -76,10 +76,10 @@ def test_r11_serialized_line_cannot_be_partly_corrected(
     with pytest.raises(SalesRuleError) as refused:
         ledger.correct_packing_slip_line(posted, 1, new_quantity=2)
     assert refused.value.reason is Reason.PARTIAL_CORRECTION
-    assert ledger._state.slip_line(posted, 1).status is LineStatus.LIVE
+    assert ledger.packing_slip_lines(posted)[0].status is LineStatus.LIVE
     line = ledger.correct_packing_slip_line(posted, 1)
     assert line.status is LineStatus.REVERSED
-    assert ledger._state.slip(posted).status is SlipStatus.CORRECTED
+    assert ledger.packing_slip(posted).status is SlipStatus.CORRECTED
     assert ledger.open_quantity("SO-1", 1) == 3
 
 
@@ -127,7 +127,7 @@ def test_r11_invoiced_line_cannot_be_reversed(ledger: SalesLedger, posted: str) 
     with pytest.raises(SalesRuleError) as refused:
         ledger.cancel_packing_slip(posted)
     assert refused.value.reason is Reason.ALREADY_INVOICED
-    assert ledger._state.slip(posted).status is SlipStatus.POSTED
+    assert ledger.packing_slip(posted).status is SlipStatus.POSTED
 
 
 def test_r11_reverse_twice_or_a_draft_is_refused(ledger: SalesLedger, posted: str) -> None:

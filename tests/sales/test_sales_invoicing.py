@@ -27,7 +27,7 @@ def test_r9_three_slips_one_each_refused(ledger: SalesLedger, three_slips: list[
         ledger.post_invoice(invoice.id, DAY)
     assert refused.value.reason is Reason.SEVERAL_PARTIAL_SLIPS
     assert all(slip in refused.value.message for slip in three_slips)
-    assert ledger._state.invoice(invoice.id).status is DocumentStatus.DRAFT
+    assert ledger.invoice(invoice.id).status is DocumentStatus.DRAFT
 
 
 def test_r9_whole_slips_plus_one_partial_is_allowed(

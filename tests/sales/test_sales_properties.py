@@ -40,7 +40,7 @@ def fresh() -> SalesLedger:
 
 def serialized(ledger: SalesLedger, item_id: str) -> bool:
     item = ledger._state.item(item_id)
-    return serial_refusal(item, ledger._state.group(item.group_id)) is None
+    return serial_refusal(item, ledger.group(item.group_id)) is None
 
 
 def check_scan_agrees(ledger: SalesLedger, slip_id: str, line: int,

@@ -38,7 +38,7 @@ def test_r12_serial_not_sold_to_customer_warns(sold: SalesLedger) -> None:
     decision = sold.register_return(rma.id, 1, "R1")
     assert (decision.accepted, decision.reason) == (True, Reason.NOT_SOLD_TO_CUSTOMER)
     assert decision.message.startswith("warning:")
-    (reg,) = [r for r in sold._state.registrations.values() if r.document_id == rma.id]
+    (reg,) = [r for r in sold.registrations_of_serial("R1") if r.document_id == rma.id]
     assert reg.warning is not None
     assert "C2" in reg.warning
 

@@ -26,7 +26,7 @@ def test_r2_posting_with_too_few_serials_fails(ledger: SalesLedger, slip_id: str
         ledger.post_packing_slip(slip_id, DAY)
     assert refused.value.reason is Reason.NOT_ENOUGH_SERIALS
     assert "not enough serial numbers registered: 3 of 5" in refused.value.message
-    assert ledger._state.slip(slip_id).status is SlipStatus.DRAFT
+    assert ledger.packing_slip(slip_id).status is SlipStatus.DRAFT
 
 
 def test_r2_one_registration_per_unit_posts(ledger: SalesLedger, slip_id: str) -> None:
@@ -99,7 +99,7 @@ def test_r6_remove_mode_removes_only_listed_serials(ledger: SalesLedger, slip_id
     missing = ledger.register(slip_id, 2, "ZZ", ScanMode.REMOVE)
     assert (missing.accepted, missing.reason) == (False, Reason.NOT_ON_LIST)
     assert ledger.line_view(slip_id, 2).serials == ("A2",)
-    removed = [r for r in ledger._state.registrations.values() if r.serial == "A1"]
+    removed = ledger.registrations_of_serial("A1")
     assert removed[0].status is RegistrationStatus.REMOVED
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sales_shop import Ship
 
 from scangw.sales import Reason, SalesLedger, SalesRuleError, ScanMode
 from scangw.sales.records import LineStatus, RegistrationStatus, SlipStatus
@@ -13,7 +14,7 @@ DAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def posted(ledger: SalesLedger, ship) -> str:  # type: ignore[no-untyped-def]
+def posted(ledger: SalesLedger, ship: Ship) -> str:
     """SO-1 line 1: three televisions shipped, one of them not readable."""
     ledger.add_order("SO-1", "C1", {1: ("TV", 3), 2: ("BOLT", 4)})
     return str(ship(ledger, "SO-1", 1, ["T1", None, "T3"]))
@@ -54,7 +55,7 @@ def test_r10_allowed_for_the_units_not_yet_invoiced(ledger: SalesLedger, posted:
 
 
 def test_r10_refused_after_negative_quantity_correction(
-    ledger: SalesLedger, posted: str, ship  # type: ignore[no-untyped-def]
+    ledger: SalesLedger, posted: str
 ) -> None:
     ledger.correct_packing_slip_line(posted, 1)
     again = ledger.open_packing_slip("SO-1", {1: 3})
@@ -83,7 +84,7 @@ def test_r11_serialized_line_cannot_be_partly_corrected(
     assert ledger.open_quantity("SO-1", 1) == 3
 
 
-def test_r11_unserialized_line_may_be_partly_corrected(ledger: SalesLedger, ship) -> None:  # type: ignore[no-untyped-def]
+def test_r11_unserialized_line_may_be_partly_corrected(ledger: SalesLedger) -> None:
     ledger.add_order("SO-2", "C1", {1: ("BOLT", 4)})
     slip = ledger.open_packing_slip("SO-2")
     ledger.post_packing_slip(slip.id, DAY)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sales_shop import Ship
 
 from scangw.sales import Reason, SalesLedger, SalesRuleError, ScanMode
 from scangw.sales.records import DocumentStatus
@@ -13,7 +14,7 @@ DAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def three_slips(ledger: SalesLedger, ship) -> list[str]:  # type: ignore[no-untyped-def]
+def three_slips(ledger: SalesLedger, ship: Ship) -> list[str]:
     """SO-7 line 1: six televisions shipped on three slips of two."""
     ledger.add_order("SO-7", "C1", {1: ("TV", 6)})
     return [ship(ledger, "SO-7", 1, [f"S{n}A", f"S{n}B"]) for n in (1, 2, 3)]
@@ -146,7 +147,7 @@ def test_r18_shipped_but_not_invoiced_has_no_sale_date(
     assert trace.warranty_state == "not invoiced yet"
 
 
-def test_r18_warranty_in_days(ledger: SalesLedger, ship) -> None:  # type: ignore[no-untyped-def]
+def test_r18_warranty_in_days(ledger: SalesLedger, ship: Ship) -> None:
     ledger.add_order("SO-8", "C2", {1: ("DRILL", 1)})
     slip = ship(ledger, "SO-8", 1, ["D1"])
     invoice = ledger.open_invoice("SO-8", {1: 1})
@@ -159,7 +160,7 @@ def test_r18_warranty_in_days(ledger: SalesLedger, ship) -> None:  # type: ignor
 
 
 def test_r5_serial_registered_on_the_invoice_updates_the_packing_slip(
-    ledger: SalesLedger, ship  # type: ignore[no-untyped-def]
+    ledger: SalesLedger, ship: Ship
 ) -> None:
     ledger.add_order("SO-5", "C1", {1: ("CABLE", 3)})
     slip = ship(ledger, "SO-5", 1, ["CB-1"], quantity=3)  # blank issue allowed
@@ -175,7 +176,7 @@ def test_r5_serial_registered_on_the_invoice_updates_the_packing_slip(
 
 
 def test_r5_r17_invoice_registration_needs_an_unregistered_unique_unit(
-    ledger: SalesLedger, ship  # type: ignore[no-untyped-def]
+    ledger: SalesLedger, ship: Ship
 ) -> None:
     ledger.add_order("SO-5", "C1", {1: ("CABLE", 2)})
     ledger.add_order("SO-6", "C2", {1: ("CABLE", 1)})

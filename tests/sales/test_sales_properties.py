@@ -103,15 +103,15 @@ def check_invariants(ledger: SalesLedger) -> None:
         shipped = state.shipped_quantity(order_id, number)
         assert shipped <= order_line.quantity
         assert state.invoiced_quantity(order_id, number) <= shipped  # R8
-    for (invoice_id, number), line in state.invoice_lines.items():
+    for (invoice_id, number), invoice_line in state.invoice_lines.items():
         if state.invoice(invoice_id).status is not DocumentStatus.POSTED:
             continue
         picked = [r for r in state.registrations.values()
                   if r.live and r.invoice_id == invoice_id and r.line_number == number]
-        assert len(picked) <= line.quantity  # R4/R8
-        group = state.group(state.item(line.item_id).group_id)
-        if serialized(ledger, line.item_id) and not group.blank_issue_allowed:
-            assert len(picked) == line.quantity  # R2
+        assert len(picked) <= invoice_line.quantity  # R4/R8
+        group = state.group(state.item(invoice_line.item_id).group_id)
+        if serialized(ledger, invoice_line.item_id) and not group.blank_issue_allowed:
+            assert len(picked) == invoice_line.quantity  # R2
     live = Counter(
         (r.item_id, r.serial) for r in state.registrations.values()
         if r.live and r.serial is not None and r.document_kind is DocumentKind.PACKING_SLIP

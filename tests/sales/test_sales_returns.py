@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sales_shop import Ship
 
 from scangw.sales import Reason, ReturnCheck, SalesLedger, SalesRuleError, ScanMode
 from scangw.sales.records import DocumentStatus
@@ -13,7 +14,7 @@ DAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def sold(ledger: SalesLedger, ship) -> SalesLedger:  # type: ignore[no-untyped-def]
+def sold(ledger: SalesLedger, ship: Ship) -> SalesLedger:
     """R1 and R2 shipped to C1 on SO-1."""
     ledger.add_order("SO-1", "C1", {1: ("TV", 2)})
     ship(ledger, "SO-1", 1, ["R1", "R2"])

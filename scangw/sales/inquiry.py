@@ -13,10 +13,11 @@ from scangw.sales.records import (
     DocumentKind,
     DocumentStatus,
     LineStatus,
+    Registration,
     RegistrationStatus,
 )
 from scangw.sales.rules import warranty_until
-from scangw.sales.state import LedgerState
+from scangw.sales.state import LedgerState, registration_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,14 @@ class SerialTrace:
         return f"{word} {self.warranty_until.isoformat()}"
 
 
+_SHIPPED = frozenset({RegistrationStatus.LIVE, RegistrationStatus.RETURNED})
+"""Registrations a posted packing-slip line shipped (returned units included)."""
+
+
+def _after(later: Registration, earlier: Registration) -> bool:
+    return registration_number(later) > registration_number(earlier)
+
+
 class Inquiry:
     """Ledger part: inquiry, printing views and trace."""
 
@@ -93,11 +102,11 @@ class Inquiry:
             slip = state.slip(document_id)
             line = state.slip_line(document_id, line_number)
             self._posted(slip.posted_on is not None, "packing slip", document_id)
-            wanted = (RegistrationStatus.LIVE if line.status is LineStatus.LIVE
-                      else RegistrationStatus.REVERSED)
+            wanted = (_SHIPPED if line.status is LineStatus.LIVE
+                      else {RegistrationStatus.REVERSED})
             regs = [r for r in state.registrations_on(
                 DocumentKind.PACKING_SLIP, document_id, line_number, live=False,
-            ) if r.status is wanted]
+            ) if r.status in wanted]
             return self._journal("packing_slip", document_id=document_id, line_number=line_number,
                                  item_id=line.item_id, quantity=line.quantity,
                                  status=line.status, serials=tuple(r.serial for r in regs))
@@ -176,7 +185,7 @@ class Inquiry:
         state = self._state
         found = []
         for reg in state.registrations_of_serial(serial):
-            if not (reg.live and reg.document_kind is DocumentKind.PACKING_SLIP
+            if not (reg.status in _SHIPPED and reg.document_kind is DocumentKind.PACKING_SLIP
                     and reg.serial == serial and reg.order_id is not None
                     and item_id in (None, reg.item_id)):
                 continue
@@ -191,7 +200,7 @@ class Inquiry:
             until = warranty_until(item, sale_date) if sale_date is not None else None
             returns = tuple(sorted(
                 r.document_id for r in state.registrations_of_serial(serial)
-                if r.live and r.document_kind is DocumentKind.RETURN
+                if r.live and r.document_kind is DocumentKind.RETURN and _after(r, reg)
                 and r.item_id == item.id and r.serial == serial
                 and state.return_order(r.document_id).status is DocumentStatus.POSTED
             ))

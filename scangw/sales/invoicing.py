@@ -15,6 +15,7 @@ from scangw.sales.records import (
     LineStatus,
     PackingSlipLine,
     Registration,
+    RegistrationStatus,
     SlipStatus,
 )
 from scangw.sales.registration import Decision, LineView, ScanMode, decide_scan
@@ -168,8 +169,10 @@ class Invoicing:
             slip_line = state.slip_lines.get((slip.id, line_number))
             if (slip_line is not None and slip.posted_on is not None
                     and slip_line.status is LineStatus.LIVE
-                    and slip_line.quantity > len(
-                        state.registrations_on(_SLIP, slip.id, line_number))):
+                    and slip_line.quantity > sum(
+                        1 for r in state.registrations_on(_SLIP, slip.id, line_number,
+                                                          live=False)
+                        if r.status in {RegistrationStatus.LIVE, RegistrationStatus.RETURNED})):
                 return slip_line
         return None
 

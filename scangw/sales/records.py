@@ -49,6 +49,9 @@ class RegistrationStatus(StrEnum):
     """Its packing-slip line was cancelled or corrected (R11)."""
     REPLACED = "replaced"
     """A newer registration changed its serial (R10)."""
+    RETURNED = "returned"
+    """The sold unit came back on a received return (R12): the sale stays in
+    history and traces, and the serial may be sold again (R17)."""
 
 
 class DocumentKind(StrEnum):
@@ -189,6 +192,8 @@ class ReturnOrder:
     customer_id: str
     status: DocumentStatus = DocumentStatus.DRAFT
     received_on: date | None = None
+    order_id: str | None = None
+    """The sales order the units came from, when known: R12 then checks it too."""
 
     @property
     def key(self) -> str:

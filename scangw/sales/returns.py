@@ -11,6 +11,8 @@ from scangw.sales.reasons import Reason, SalesRuleError
 from scangw.sales.records import (
     DocumentKind,
     DocumentStatus,
+    Registration,
+    RegistrationStatus,
     ReturnLine,
     ReturnOrder,
     SlipStatus,
@@ -39,11 +41,21 @@ class Returns:
     return_check: ReturnCheck
 
     def open_return(
-        self, customer_id: str, lines: Mapping[int, tuple[str, int]]
+        self, customer_id: str, lines: Mapping[int, tuple[str, int]],
+        *, order_id: str | None = None,
     ) -> ReturnOrder:
-        """Open a draft return; ``lines`` maps line number -> (item id, quantity)."""
+        """Open a draft return; ``lines`` maps line number -> (item id, quantity).
+
+        With ``order_id`` the returned serials must come from that sales order.
+        """
         state = self._state
         state.customer(customer_id)
+        if order_id is not None and state.order(order_id).customer_id != customer_id:
+            raise SalesRuleError(
+                Reason.INVALID_VALUE,
+                f"sales order {order_id} belongs to customer {state.order(order_id).customer_id},"
+                f" not {customer_id}",
+            )
         if not lines:
             raise SalesRuleError(Reason.INVALID_VALUE, "a return needs at least one line")
         for number, (item_id, quantity) in lines.items():
@@ -53,7 +65,7 @@ class Returns:
                     Reason.INVALID_VALUE,
                     f"return line {number}: line number and quantity must be at least 1",
                 )
-        order = ReturnOrder(state.next_id("RMA"), customer_id)
+        order = ReturnOrder(state.next_id("RMA"), customer_id, order_id=order_id)
         state.put(order)
         for number, (item_id, quantity) in sorted(lines.items()):
             state.put(ReturnLine(order.id, number, item_id, quantity))
@@ -67,15 +79,19 @@ class Returns:
             order_id=return_id, item_id=line.item_id, quantity=line.quantity,
         )
 
-    def sold_to(self, item_id: str, serial: str, customer_id: str) -> bool:
-        """R12: was ``serial`` shipped (posted, live packing slip) to the customer?"""
+    def sold_to(
+        self, item_id: str, serial: str, customer_id: str, order_id: str | None = None
+    ) -> list[Registration]:
+        """R12: the live sale registrations (posted packing slips) that shipped
+        ``serial`` to the customer, on ``order_id`` if given."""
         state = self._state
-        return any(
-            state.slips[r.document_id].status is not SlipStatus.DRAFT
+        return [
+            r for r in state.live_sale(item_id, serial)
+            if state.slips[r.document_id].status is not SlipStatus.DRAFT
             and r.order_id is not None
             and state.orders[r.order_id].customer_id == customer_id
-            for r in state.live_sale(item_id, serial)
-        )
+            and order_id in (None, r.order_id)
+        ]
 
     def register_return(
         self,
@@ -99,9 +115,11 @@ class Returns:
             return Decision(False, *refusal)
         warning = None
         if mode is ScanMode.ADD and serial is not None and not self.sold_to(
-            item.id, serial, order.customer_id
+            item.id, serial, order.customer_id, order.order_id
         ):
-            warning = f"{serial} of {item.id} was never shipped to customer {order.customer_id}"
+            on_order = f" on {order.order_id}" if order.order_id else ""
+            warning = (f"{serial} of {item.id} was never shipped to customer "
+                       f"{order.customer_id}{on_order}")
             if self.return_check is ReturnCheck.REFUSE:
                 return Decision(False, Reason.NOT_SOLD_TO_CUSTOMER,
                                 f"{warning}; check the serial and the customer")
@@ -121,7 +139,8 @@ class Returns:
         return decision
 
     def receive_return(self, return_id: str, on: date) -> ReturnOrder:
-        """Receive a draft return once its lines pass R2-R4."""
+        """Receive a draft return once its lines pass R2-R4; the sales of the
+        returned serials are marked returned, so the units can be sold again."""
         state = self._state
         order = state.return_order(return_id)
         if order.status is not DocumentStatus.DRAFT:
@@ -135,4 +154,11 @@ class Returns:
                 check_registration_count(where, line.quantity, count, group)
         received = replace(order, status=DocumentStatus.POSTED, received_on=on)
         state.put(received)
+        for line in state.lines_of_return(return_id):
+            for reg in state.registrations_on(_RETURN, return_id, line.line_number):
+                if reg.serial is None:
+                    continue
+                for sale in self.sold_to(reg.item_id, reg.serial, order.customer_id,
+                                         order.order_id):
+                    state.put(replace(sale, status=RegistrationStatus.RETURNED))
         return received

@@ -96,13 +96,15 @@ def _lookup(table: dict[K, V], key: K, what: str) -> V:
         raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no {what} {shown}") from None
 
 
-def in_registration_order(registrations: Iterable[Registration]) -> Iterator[Registration]:
-    """Registrations in creation order (ids are ``REG-<n>``)."""
-    def number(r: Registration) -> tuple[int, str]:
-        tail = r.id.rpartition("-")[2]
-        return (int(tail) if tail.isdigit() else 0, r.id)
+def registration_number(registration: Registration) -> tuple[int, str]:
+    """Sort key in creation order (ids are ``REG-<n>``)."""
+    tail = registration.id.rpartition("-")[2]
+    return (int(tail) if tail.isdigit() else 0, registration.id)
 
-    return iter(sorted(registrations, key=number))
+
+def in_registration_order(registrations: Iterable[Registration]) -> Iterator[Registration]:
+    """Registrations in creation order."""
+    return iter(sorted(registrations, key=registration_number))
 
 
 @dataclass

@@ -61,3 +61,34 @@ def test_r12_same_serial_returned_twice_is_refused(sold: SalesLedger) -> None:
     assert (dup.accepted, dup.reason) == (False, Reason.DUPLICATE_SERIAL)
     assert sold.register_return(first.id, 1, "R1", ScanMode.REMOVE).accepted
     assert sold.register_return(second.id, 1, "R1").accepted
+
+
+def test_r12_r17_received_return_lets_the_unit_be_sold_again(
+    sold: SalesLedger, ship: Ship
+) -> None:
+    sold.add_order("SO-2", "C2", {1: ("TV", 1)})
+    resale = sold.open_packing_slip("SO-2")
+    refused = sold.register(resale.id, 1, "R1")
+    assert (refused.accepted, refused.reason) == (False, Reason.DUPLICATE_SERIAL)
+    rma = sold.open_return("C1", {1: ("TV", 1)}, order_id="SO-1")
+    assert sold.register_return(rma.id, 1, "R1").reason == Reason.ADDED
+    sold.receive_return(rma.id, DAY)
+    assert sold.register(resale.id, 1, "R1").accepted
+    sold.post_packing_slip(resale.id, DAY)
+    first, second = sold.trace("R1", today=DAY)
+    assert (first.customer_id, first.returns) == ("C1", (rma.id,))
+    assert (second.customer_id, second.returns) == ("C2", ())
+    assert sold.journal_line(first.packing_slip_id, 1).serials == ("R1", "R2")
+
+
+def test_r12_return_bound_to_an_order_checks_that_order(sold: SalesLedger, ship: Ship) -> None:
+    sold.add_order("SO-3", "C1", {1: ("TV", 1)})
+    ship(sold, "SO-3", 1, ["R3"])
+    rma = sold.open_return("C1", {1: ("TV", 2)}, order_id="SO-1")
+    wrong = sold.register_return(rma.id, 1, "R3")
+    assert (wrong.accepted, wrong.reason) == (True, Reason.NOT_SOLD_TO_CUSTOMER)
+    assert "on SO-1" in wrong.message
+    assert sold.register_return(rma.id, 1, "R2").reason == Reason.ADDED
+    with pytest.raises(SalesRuleError) as foreign:
+        sold.open_return("C2", {1: ("TV", 1)}, order_id="SO-1")
+    assert foreign.value.reason is Reason.INVALID_VALUE

@@ -116,7 +116,7 @@ class Inquiry:
             self._posted(invoice.status is DocumentStatus.POSTED, "invoice", document_id)
             serials = tuple(
                 r.serial for r in state.sale_registrations(invoice.order_id, line_number)
-                if r.live and r.invoice_id == document_id
+                if r.status in _SHIPPED and r.invoice_id == document_id
             )
             return self._journal("invoice", document_id=document_id, line_number=line_number,
                                  item_id=iline.item_id, quantity=iline.quantity,

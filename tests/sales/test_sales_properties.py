@@ -16,6 +16,7 @@ from scangw.sales.records import (
     DocumentKind,
     DocumentStatus,
     LineStatus,
+    RegistrationStatus,
     SlipStatus,
 )
 from scangw.sales.rules import serial_refusal
@@ -87,7 +88,11 @@ def check_invariants(ledger: SalesLedger) -> None:
     state = ledger._state
     for (slip_id, number), line in state.slip_lines.items():
         slip = state.slip(slip_id)
-        regs = state.registrations_on(DocumentKind.PACKING_SLIP, slip_id, number)
+        regs = [  # shipped: live, or live until the unit came back (R12)
+            r for r in state.registrations_on(DocumentKind.PACKING_SLIP, slip_id, number,
+                                              live=False)
+            if r.status in {RegistrationStatus.LIVE, RegistrationStatus.RETURNED}
+        ]
         if slip.status is SlipStatus.DRAFT:
             assert len(regs) <= line.quantity
             continue
@@ -107,7 +112,8 @@ def check_invariants(ledger: SalesLedger) -> None:
         if state.invoice(invoice_id).status is not DocumentStatus.POSTED:
             continue
         picked = [r for r in state.registrations.values()
-                  if r.live and r.invoice_id == invoice_id and r.line_number == number]
+                  if r.status in {RegistrationStatus.LIVE, RegistrationStatus.RETURNED}
+                  and r.invoice_id == invoice_id and r.line_number == number]
         assert len(picked) <= invoice_line.quantity  # R4/R8
         group = state.group(state.item(invoice_line.item_id).group_id)
         if serialized(ledger, invoice_line.item_id) and not group.blank_issue_allowed:
@@ -244,6 +250,19 @@ class Run:
         self.invoices.append(bill_one_per_slip(self.ledger, self.order, self.line))
         self._post_invoice(self.invoices[-1])
 
+    def op_return(self) -> None:
+        """A customer returns one unit of the target line, scanned from the pool
+        or from what was shipped; the sale is then closed (R12, R17)."""
+        ledger = self.ledger
+        order = ledger.order(self.order)
+        item_id = ledger._state.order_line(self.order, self.line).item_id
+        shipped = [r.serial for r in ledger.shipped_registrations(self.order, self.line)]
+        serial = self.data.draw(st.sampled_from([*shipped, "S1", "S2", None]))
+        rma = ledger.open_return(order.customer_id, {1: (item_id, 1)})
+        ledger.register_return(rma.id, 1, serial)
+        ledger.receive_return(rma.id, DAY)
+        event("return received")
+
     def _post_invoice(self, invoice: str) -> None:
         self.ledger.post_invoice(invoice, DAY)
         check_partial_slips_after_post(self.ledger, invoice)
@@ -253,7 +272,7 @@ class Run:
 OPS = [
     "open", "scan", "scan", "scan", "fill", "fill", "post", "ship", "ship", "cancel",
     "correct", "change", "invoice", "invoice_all", "select", "select_slip", "post_invoice",
-    "bill", "bill_partial", "discard", "discard_invoice",
+    "bill", "bill_partial", "discard", "discard_invoice", "return",
 ]
 
 

@@ -92,3 +92,16 @@ def test_r12_return_bound_to_an_order_checks_that_order(sold: SalesLedger, ship:
     with pytest.raises(SalesRuleError) as foreign:
         sold.open_return("C2", {1: ("TV", 1)}, order_id="SO-1")
     assert foreign.value.reason is Reason.INVALID_VALUE
+
+
+def test_r12_r13_invoice_inquiry_keeps_a_returned_serial(sold: SalesLedger) -> None:
+    slip_id = sold.trace("R1", today=DAY)[0].packing_slip_id
+    invoice = sold.open_invoice("SO-1", {1: 2})
+    sold.select_packing_slip(invoice.id, slip_id)
+    sold.post_invoice(invoice.id, DAY)
+    rma = sold.open_return("C1", {1: ("TV", 1)})
+    sold.register_return(rma.id, 1, "R1")
+    sold.receive_return(rma.id, DAY)
+    assert sold.journal_line(invoice.id, 1).serials == ("R1", "R2")
+    (trace,) = sold.trace("R1", today=DAY)
+    assert (trace.invoice_id, trace.returns) == (invoice.id, (rma.id,))

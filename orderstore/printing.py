@@ -41,7 +41,7 @@ def print_lines(document: PrintedDocument, width: int = TEXT_WIDTH) -> Iterator[
     """The document as lines, shared by the text and the PDF renderers."""
     title = TITLES.get(document.kind, document.kind)
     yield PrintLine("title", f"{title} {document.document_id}")
-    if document.kind != "return":
+    if document.reference != document.document_id:
         yield PrintLine("head", f"Sales order: {document.reference}")
     yield PrintLine("head", f"Customer: {document.customer_name} ({document.customer_id})")
     yield PrintLine("head", f"Date: {document.posted_on.isoformat()}")

@@ -43,7 +43,7 @@ class PrintedDocument:
     kind: str
     document_id: str
     reference: str
-    """The sales order (or, for a return, the return id itself)."""
+    """The sales order (for a return without one, the return id itself)."""
     customer_id: str
     customer_name: str
     posted_on: date
@@ -149,34 +149,39 @@ class Inquiry:
 
     def printable(self, document_id: str) -> PrintedDocument:
         """R14: a posted document with every line's serials, ready to print."""
-        state = self._state
-        posted_on: date | None
-        if document_id in state.slips:
-            slip = state.slip(document_id)
-            kind, reference, posted_on, status = "packing_slip", slip.order_id, slip.posted_on, \
-                str(slip.status)
-            customer_id = state.order(slip.order_id).customer_id
-            numbers = [ln.line_number for ln in state.lines_of_slip(document_id)]
-        elif document_id in state.invoices:
-            invoice = state.invoice(document_id)
-            kind, reference, posted_on, status = "invoice", invoice.order_id, \
-                invoice.posted_on, str(invoice.status)
-            customer_id = state.order(invoice.order_id).customer_id
-            numbers = [ln.line_number for ln in state.lines_of_invoice(document_id)]
-        elif document_id in state.returns:
-            order = state.return_order(document_id)
-            kind, reference, posted_on, status = "return", order.id, order.received_on, \
-                "received"
-            customer_id = order.customer_id
-            numbers = [ln.line_number for ln in state.lines_of_return(document_id)]
-        else:
-            raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no document {document_id}")
-        self._posted(posted_on is not None, kind.replace("_", " "), document_id)
-        assert posted_on is not None
+        kind, reference, customer_id, posted_on, status, numbers = self._heading(document_id)
+        if posted_on is None:
+            raise SalesRuleError(
+                Reason.DOCUMENT_NOT_POSTED,
+                f"{kind.replace('_', ' ')} {document_id} is not posted: only posted "
+                "documents print",
+            )
         lines = tuple(self.journal_line(document_id, n) for n in numbers)
-        customer = state.customer(customer_id)
+        customer = self._state.customer(customer_id)
         return PrintedDocument(kind, document_id, reference, customer.id, customer.name,
                                posted_on, status, lines)
+
+    def _heading(
+        self, document_id: str
+    ) -> tuple[str, str, str, date | None, str, list[int]]:
+        """(kind, reference, customer id, posted on, status, line numbers)."""
+        state = self._state
+        if document_id in state.slips:
+            slip = state.slip(document_id)
+            return ("packing_slip", slip.order_id, state.order(slip.order_id).customer_id,
+                    slip.posted_on, str(slip.status),
+                    [ln.line_number for ln in state.lines_of_slip(document_id)])
+        if document_id in state.invoices:
+            invoice = state.invoice(document_id)
+            return ("invoice", invoice.order_id, state.order(invoice.order_id).customer_id,
+                    invoice.posted_on, str(invoice.status),
+                    [ln.line_number for ln in state.lines_of_invoice(document_id)])
+        if document_id in state.returns:
+            order = state.return_order(document_id)
+            return ("return", order.order_id or order.id, order.customer_id,
+                    order.received_on, "received",
+                    [ln.line_number for ln in state.lines_of_return(document_id)])
+        raise SalesRuleError(Reason.UNKNOWN_RECORD, f"no document {document_id}")
 
     def trace(
         self, serial: str, *, today: date, item_id: str | None = None

@@ -90,3 +90,15 @@ def test_r14_long_serial_list_breaks_pages(ledger: SalesLedger) -> None:
     pdf = render_pdf(ledger.printable(slip.id), compress=False)
     assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 2
     assert "D60-2" in pdf_text(pdf)
+
+
+def test_r12_r14_return_receipt_prints_its_serials(
+    ledger: SalesLedger, documents: tuple[PrintedDocument, ...]
+) -> None:
+    rma = ledger.open_return("C1", {1: ("TV", 2)}, order_id="SO-1")
+    ledger.register_return(rma.id, 1, "TV-0007")
+    ledger.register_return(rma.id, 1, None)
+    ledger.receive_return(rma.id, DAY)
+    text = render_text(ledger.printable(rma.id))
+    assert text.startswith(f"Return receipt {rma.id}\nSales order: SO-1\n")
+    assert f"TV-0007, {NOT_READABLE}" in text

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from biip import ParseError
 from biip.gtin import Gtin
@@ -111,6 +111,7 @@ class JsonOrderLine(_Row):
     quantity: Positive
 
 
+R = TypeVar("R", bound=_Row)
 MODELS: dict[Kind, type[_Row]] = {
     Kind.GROUPS: GroupRow, Kind.ITEMS: ItemRow, Kind.CUSTOMERS: CustomerRow,
     Kind.ORDERS: OrderLineRow,
@@ -182,7 +183,8 @@ class ImportBatch:
         targets[type(record)].append(record)
         self.origins[id(record)] = (source, row)
 
-    def origin(self, record: Record) -> tuple[str, str]:
+    def origin(self, record: object) -> tuple[str, str]:
+        """(source, row) a record of this batch came from."""
         return self.origins.get(id(record), ("<batch>", "-"))
 
     def extend(self, other: ImportBatch) -> None:
@@ -219,13 +221,17 @@ class _Reader:
     def problem(self, at: str, column: str, problem: str, hint: str = "") -> None:
         self.problems.append(ImportProblem(self.source, at, column, problem, hint))
 
-    def validate(self, kind: Kind, raw: Mapping[str, Any], at: str) -> None:
+    def parse(self, model: type[R], raw: object, at: str) -> R | None:
         try:
-            row = MODELS[kind].model_validate(dict(raw))
+            return model.model_validate(raw)
         except ValidationError as error:
             self.problems.extend(_problems(error, self.source, at))
-            return
-        self.record(row, at)
+            return None
+
+    def validate(self, kind: Kind, raw: Mapping[str, Any], at: str) -> None:
+        row = self.parse(MODELS[kind], raw, at)
+        if row is not None:
+            self.record(row, at)
 
     def record(self, row: _Row, at: str) -> None:
         batch, source = self.batch, self.source
@@ -251,20 +257,13 @@ class _Reader:
                       source, at)
 
     def json_order(self, raw: Mapping[str, Any], at: str) -> None:
-        try:
-            head = JsonOrderHead.model_validate(dict(raw))
-        except ValidationError as error:
-            self.problems.extend(_problems(error, self.source, at))
-            return
-        for index, line in enumerate(head.lines):
+        head = self.parse(JsonOrderHead, raw, at)
+        for index, line in enumerate(head.lines if head is not None else []):
             line_at = f"{at}.lines[{index}]"
-            try:
-                row = JsonOrderLine.model_validate(line)
-            except ValidationError as error:
-                self.problems.extend(_problems(error, self.source, line_at))
-                continue
-            self.record(OrderLineRow(order_id=head.id, customer_id=head.customer_id,
-                                     **row.model_dump()), line_at)
+            row = self.parse(JsonOrderLine, line, line_at)
+            if head is not None and row is not None:
+                self.record(OrderLineRow(order_id=head.id, customer_id=head.customer_id,
+                                         **row.model_dump()), line_at)
 
     def done(self) -> ImportBatch:
         if self.problems:
@@ -273,8 +272,20 @@ class _Reader:
 
 
 def parse_csv(text: str, kind: Kind | str, source: str = "<csv>") -> ImportBatch:
-    """Parse one CSV file of ``kind``; empty cells mean the column's default."""
-    kind = Kind(kind)
+    """Parse one CSV file of ``kind``; empty cells mean the column's default.
+
+    Rows are checked one by one; references across files are checked by
+    ``read_files``.
+    """
+    return _read_csv(text, Kind(kind), source).done()
+
+
+def parse_json(text: str, source: str = "<json>") -> ImportBatch:
+    """Parse one JSON document holding lists named after the kinds."""
+    return _read_json(text, source).done()
+
+
+def _read_csv(text: str, kind: Kind, source: str) -> _Reader:
     out = _Reader(source)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     model = MODELS[kind]
@@ -282,9 +293,9 @@ def parse_csv(text: str, kind: Kind | str, source: str = "<csv>") -> ImportBatch
     required = [n for n, f in model.model_fields.items() if f.is_required()]
     missing = [name for name in required if name not in header]
     if missing:
-        raise ImportDataError([ImportProblem(
-            source, "1", "header", f"missing column(s) {', '.join(missing)}",
-            f"the header needs {', '.join(model.model_fields)}")])
+        out.problem("1", "header", f"missing column(s) {', '.join(missing)}",
+                    f"the header needs {', '.join(model.model_fields)}")
+        return out
     for raw in reader:
         at = str(reader.line_num)
         if None in raw:
@@ -299,20 +310,19 @@ def parse_csv(text: str, kind: Kind | str, source: str = "<csv>") -> ImportBatch
         if "gtins" in cells:
             cells["gtins"] = [g for g in cells["gtins"].replace(",", ";").split(";") if g.strip()]
         out.validate(kind, cells, at)
-    return out.done()
+    return out
 
 
-def parse_json(text: str, source: str = "<json>") -> ImportBatch:
-    """Parse one JSON document holding lists named after the kinds."""
+def _read_json(text: str, source: str) -> _Reader:
+    out = _Reader(source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ImportDataError([ImportProblem(
-            source, f"line {error.lineno}", "json", error.msg, "check the JSON syntax")]) from None
+        out.problem(f"line {error.lineno}", "json", error.msg, "check the JSON syntax")
+        return out
     if not isinstance(data, dict):
-        raise ImportDataError([ImportProblem(
-            source, "top", "json", "expected an object", 'e.g. {"items": [...]}')])
-    out = _Reader(source)
+        out.problem("top", "json", "expected an object", 'e.g. {"items": [...]}')
+        return out
     for name in data:
         if name not in {kind.value for kind in Kind}:
             out.problem(name, "json", f"unknown list {name!r}", f"use {', '.join(Kind)}")
@@ -329,7 +339,7 @@ def parse_json(text: str, source: str = "<json>") -> ImportBatch:
                 out.json_order(raw, at)
             else:
                 out.validate(kind, raw, at)
-    return out.done()
+    return out
 
 
 def read_files(paths: Iterable[str | Path], known: Iterable[Record] = ()) -> ImportBatch:
@@ -343,18 +353,21 @@ def read_files(paths: Iterable[str | Path], known: Iterable[Record] = ()) -> Imp
     for path in map(Path, paths):
         try:
             text = path.read_text(encoding="utf-8-sig")
-            if path.suffix.lower() == ".json":
-                part = parse_json(text, path.name)
-            else:
-                part = parse_csv(text, _kind_of(path), path.name)
-        except ImportDataError as rejected:
-            problems.extend(rejected.problems)
-            continue
-        except (OSError, UnicodeDecodeError, ValueError) as error:
+        except (OSError, UnicodeDecodeError) as error:
             problems.append(ImportProblem(path.name, "-", "file", str(error),
-                                          f"name CSV files {', '.join(Kind)}.csv"))
+                                          "check the path and that the file is UTF-8 text"))
             continue
-        batch.extend(part)
+        if path.suffix.lower() == ".json":
+            part = _read_json(text, path.name)
+        elif (kind := _kind_of(path)) is not None:
+            part = _read_csv(text, kind, path.name)
+        else:
+            problems.append(ImportProblem(
+                path.name, "-", "file", f"cannot tell what {path.name} holds from its name",
+                f"name CSV files {', '.join(f'{k}.csv' for k in Kind)}"))
+            continue
+        problems.extend(part.problems)
+        batch.extend(part.batch)
     for found in check_batch(batch.records(), known):
         source, row = batch.origin(found.record)
         problems.append(ImportProblem(source, row, found.column, found.problem, found.hint))
@@ -363,12 +376,12 @@ def read_files(paths: Iterable[str | Path], known: Iterable[Record] = ()) -> Imp
     return batch
 
 
-def _kind_of(path: Path) -> Kind:
+def _kind_of(path: Path) -> Kind | None:
     stem = path.stem.lower()
     for kind in Kind:
         if stem == kind.value or stem.endswith(f"_{kind.value}") or stem.startswith(kind.value):
             return kind
-    raise ValueError(f"cannot tell what {path.name} holds from its name")
+    return None
 
 
 def load_into(ledger: SalesLedger, batch: ImportBatch) -> None:
@@ -384,16 +397,8 @@ def load_into(ledger: SalesLedger, batch: ImportBatch) -> None:
     ]
     if problems:
         raise ImportDataError(problems)
-    trial = SalesLedger.from_records(ledger.records(), return_check=ledger.return_check)
-    records = batch.records()
-    done = 0
     try:
-        for _ in trial.define_records(records):
-            done += 1
+        ledger.define_records(batch.records())
     except SalesRuleError as error:
-        source, row = batch.origin(records[done])
-        raise ImportDataError(
-            [ImportProblem(source, row, str(error.reason), error.message)]
-        ) from None
-    for _ in ledger.define_records(records):
-        pass
+        where = batch.origin(error.record)
+        raise ImportDataError([ImportProblem(*where, str(error.reason), error.message)]) from None

@@ -57,6 +57,18 @@ class SalesLedger(MasterData, Shipping, Corrections, Invoicing, Returns, Inquiry
                     ledger._state.put(record, track=False)
         return ledger
 
+    def define_records(self, records: Iterable[Record]) -> None:
+        """Define master data and orders (e.g. imported) all or nothing.
+
+        Groups, items, customers and orders (with their ``OrderLine`` records)
+        go through their rule-checked operations, first on a copy: a refusal
+        raises ``SalesRuleError`` whose ``record`` is the refused input, and
+        this ledger is left untouched.
+        """
+        rows = list(records)
+        SalesLedger.from_records(self.records())._define_all(rows)
+        self._define_all(rows)
+
     def take_changes(self) -> list[Record]:
         """Records created or changed since the last call, oldest first.
 

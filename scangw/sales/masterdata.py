@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from scangw.sales.reasons import Reason, SalesRuleError
@@ -154,33 +154,31 @@ class MasterData:
             self._state.put(line)
         return order, records
 
-    def define_records(self, records: Iterable[Record]) -> Iterator[Record]:
-        """Define imported records one by one through the rule-checked operations.
-
-        Yields each record after it is defined, so a caller that catches the
-        ``SalesRuleError`` knows the record that was refused (the next one).
-        Order lines are defined with their order; pass orders after their lines
-        or before, either works.
-        """
-        rows = list(records)
+    def _define_all(self, rows: list[Record]) -> None:
+        """Define each record through its rule-checked operation (imports)."""
         for record in rows:
-            if isinstance(record, TrackingGroup):
-                self.define_group(
-                    record.id, record.name,
-                    active_in_sales_process=record.active_in_sales_process,
-                    serial_number_control=record.serial_number_control,
-                    blank_issue_allowed=record.blank_issue_allowed,
-                )
-            elif isinstance(record, Item):
-                self.define_item(
-                    record.id, record.name, record.group_id, catch_weight=record.catch_weight,
-                    gtins=record.gtins, warranty_days=record.warranty_days,
-                    warranty_months=record.warranty_months,
-                )
-            elif isinstance(record, Customer):
-                self.define_customer(record.id, record.name)
-            elif isinstance(record, SalesOrder):
-                lines = {ln.line_number: (ln.item_id, ln.quantity) for ln in rows
-                         if isinstance(ln, OrderLine) and ln.order_id == record.id}
-                self.add_order(record.id, record.customer_id, lines)
-            yield record
+            try:
+                self._define_one(record, rows)
+            except SalesRuleError as error:
+                raise SalesRuleError(error.reason, error.message, record=record) from None
+
+    def _define_one(self, record: Record, rows: list[Record]) -> None:
+        if isinstance(record, TrackingGroup):
+            self.define_group(
+                record.id, record.name,
+                active_in_sales_process=record.active_in_sales_process,
+                serial_number_control=record.serial_number_control,
+                blank_issue_allowed=record.blank_issue_allowed,
+            )
+        elif isinstance(record, Item):
+            self.define_item(
+                record.id, record.name, record.group_id, catch_weight=record.catch_weight,
+                gtins=record.gtins, warranty_days=record.warranty_days,
+                warranty_months=record.warranty_months,
+            )
+        elif isinstance(record, Customer):
+            self.define_customer(record.id, record.name)
+        elif isinstance(record, SalesOrder):
+            lines = {ln.line_number: (ln.item_id, ln.quantity) for ln in rows
+                     if isinstance(ln, OrderLine) and ln.order_id == record.id}
+            self.add_order(record.id, record.customer_id, lines)

@@ -76,10 +76,12 @@ class Reason(StrEnum):
 class SalesRuleError(Exception):
     """A refused operation: a stable ``reason`` and a packer-readable ``message``."""
 
-    def __init__(self, reason: Reason, message: str) -> None:
+    def __init__(self, reason: Reason, message: str, *, record: object = None) -> None:
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+        self.record = record
+        """The input record that was refused, when a batch operation knows it."""
 
 
 __all__ = ["Reason", "SalesRuleError"]

@@ -163,3 +163,19 @@ def test_load_into_ledger_is_all_or_nothing(good_files: list[Path], tmp_path: Pa
     assert str(rejected.value.problems[0]).startswith("groups.csv:2: group_has_transactions: ")
     assert ledger.records() == before
     assert "SO-9" not in {r.key for r in ledger.records()}
+
+
+def test_unreadable_or_unnamed_files_are_reported_with_the_rest(tmp_path: Path) -> None:
+    unnamed = tmp_path / "stuff.csv"
+    unnamed.write_text("id,name\nC1,A\n", encoding="utf-8")
+    customers = tmp_path / "customers.csv"
+    customers.write_text("id,name\nC1,A\nC1,B\n,C\n", encoding="utf-8")
+    with pytest.raises(ImportDataError) as rejected:
+        read_files([unnamed, tmp_path / "missing.json", customers])
+    lines = [str(p) for p in rejected.value.problems]
+    assert lines[0].startswith("stuff.csv:-: file: cannot tell what stuff.csv holds")
+    assert "customers.csv" in lines[0]
+    assert lines[1].startswith("missing.json:-: file: ")
+    assert lines[2].startswith("customers.csv:4: id: ")
+    assert lines[3].startswith("customers.csv:3: id: duplicate customer C1")
+    assert len(lines) == 4

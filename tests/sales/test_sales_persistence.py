@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from scangw.sales import Reason, SalesLedger, SalesRuleError
-from scangw.sales.records import PackingSlip, Registration
+from scangw.sales.records import (
+    Customer,
+    OrderLine,
+    PackingSlip,
+    Registration,
+    SalesOrder,
+    TrackingGroup,
+)
 
 DAY = date(2026, 3, 2)
 
@@ -52,3 +59,21 @@ def test_records_rebuild_an_equal_ledger(ledger: SalesLedger) -> None:
     assert copy.register(slip.id, 1, "X2").accepted
     new = [c for c in copy.take_changes() if isinstance(c, Registration)]
     assert new[0].id == "REG-2", "id counters continue after the stored rows"
+
+
+def test_define_records_is_all_or_nothing(ledger: SalesLedger) -> None:
+    ledger.add_order("SO-1", "C1", {1: ("TV", 1)})
+    ledger.open_packing_slip("SO-1")
+    ledger.take_changes()
+    new_customer = Customer("C9", "Northwind")
+    switch_off = TrackingGroup("SER", "Serial in sales")  # R1: SER has transactions
+    order = SalesOrder("SO-9", "C9")
+    with pytest.raises(SalesRuleError) as refused:
+        ledger.define_records([new_customer, order, OrderLine("SO-9", 1, "TV", 2), switch_off])
+    assert refused.value.reason is Reason.GROUP_HAS_TRANSACTIONS
+    assert refused.value.record is switch_off
+    assert ledger.take_changes() == []
+    with pytest.raises(SalesRuleError):
+        ledger.customer("C9")
+    ledger.define_records([new_customer, order, OrderLine("SO-9", 1, "TV", 2)])
+    assert [ln.quantity for ln in ledger.order_lines("SO-9")] == [2]

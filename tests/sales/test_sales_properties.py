@@ -313,3 +313,17 @@ def test_refused_operations_leave_no_change(data: st.DataObject) -> None:
     except SalesRuleError:
         assert ledger.take_changes() == []
         assert ledger.records() == before
+
+
+@SETTINGS
+@given(st.data())
+def test_station_decision_on_line_view_equals_ledger_decision(data: st.DataObject) -> None:
+    """The station decides on its cached LineView; the order store must agree.
+    Two draft slips share serials of one item, so R17 is in play."""
+    ledger = fresh()
+    first = ledger.open_packing_slip("SO-A", {1: 2, 2: 3, 3: 1}).id
+    second = ledger.open_packing_slip("SO-B", {1: 3}).id
+    for _ in range(data.draw(st.integers(1, 30))):
+        slip = data.draw(st.sampled_from([first, second]))
+        line = data.draw(LINES)
+        check_scan_agrees(ledger, slip, line, data.draw(SERIALS), data.draw(MODES))

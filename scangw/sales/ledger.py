@@ -78,10 +78,6 @@ class SalesLedger(MasterData, Shipping, Corrections, Invoicing, Returns, Inquiry
         changes, self._state.changes = self._state.changes, []
         return changes
 
-    def discard_changes(self) -> None:
-        """Forget pending changes (after a refused operation nothing is pending)."""
-        self._state.changes.clear()
-
     # Read access by id; each raises SalesRuleError(unknown_record) for a bad id.
 
     def group(self, group_id: str) -> TrackingGroup:

@@ -89,7 +89,11 @@ class MasterData:
         warranty_days: int | None = None,
         warranty_months: int | None = None,
     ) -> Item:
-        """Create or change an item; R16 keeps catch weight away from sales serials."""
+        """Create or change an item; R16 keeps catch weight away from sales serials.
+
+        GTINs are kept as given (the importer normalises them to 14 digits, the
+        form AI (01) carries), and each belongs to one item.
+        """
         item = Item(
             item_id, name, group_id, catch_weight, tuple(gtins), warranty_days, warranty_months
         )

@@ -149,8 +149,16 @@ class Corrections:
     def _check_not_invoiced(
         self, slip: PackingSlip, line: PackingSlipLine, keep: int = 0
     ) -> None:
-        """R10/R11: invoiced units (or units picked on a draft invoice) stay shipped."""
+        """R10/R11: invoiced units (or units picked on a draft invoice) and
+        returned units stay shipped."""
         state = self._state
+        for reg in state.registrations_on(_SLIP, slip.id, line.line_number, live=False):
+            if reg.status is RegistrationStatus.RETURNED:
+                raise SalesRuleError(
+                    Reason.ALREADY_RETURNED,
+                    f"{reg.serial} on packing slip {slip.id} came back on a return; "
+                    "its shipment cannot be reversed",
+                )
         for reg in state.registrations_on(_SLIP, slip.id, line.line_number):
             if reg.invoice_id is not None:
                 raise SalesRuleError(

@@ -57,6 +57,8 @@ class Reason(StrEnum):
     """R10: the order line was corrected with a negative quantity."""
     PARTIAL_CORRECTION = "partial_correction"
     """R11: a serialized packing-slip line is reversed whole or not at all."""
+    ALREADY_RETURNED = "already_returned"
+    """R11/R12: units that came back on a received return keep their shipment."""
     ALREADY_REVERSED = "already_reversed"
     """R11: the packing-slip line was already cancelled or corrected."""
     NOT_SHIPPED = "not_shipped"

@@ -105,3 +105,14 @@ def test_r12_r13_invoice_inquiry_keeps_a_returned_serial(sold: SalesLedger) -> N
     assert sold.journal_line(invoice.id, 1).serials == ("R1", "R2")
     (trace,) = sold.trace("R1", today=DAY)
     assert (trace.invoice_id, trace.returns) == (invoice.id, (rma.id,))
+
+
+def test_r11_r12_shipment_of_a_returned_unit_cannot_be_reversed(sold: SalesLedger) -> None:
+    slip_id = sold.trace("R1", today=DAY)[0].packing_slip_id
+    rma = sold.open_return("C1", {1: ("TV", 1)})
+    sold.register_return(rma.id, 1, "R1")
+    sold.receive_return(rma.id, DAY)
+    with pytest.raises(SalesRuleError) as refused:
+        sold.cancel_packing_slip(slip_id)
+    assert refused.value.reason is Reason.ALREADY_RETURNED
+    assert sold.journal_line(slip_id, 1).serials == ("R1", "R2")

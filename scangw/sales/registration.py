@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from scangw.sales.reasons import Reason
+
 
 class ScanMode(StrEnum):
     """R6: every registration list is in add or remove mode."""
@@ -35,7 +37,8 @@ class Decision:
 
     accepted: bool
     reason: str
-    """Stable code for machines: ``added``, ``removed``, ``over_quantity`` ..."""
+    """Stable code for machines (``scangw.sales.reasons.Reason``): ``added``,
+    ``removed``, ``over_quantity`` ..."""
     message: str
     """What the packer reads on the display."""
 
@@ -52,26 +55,30 @@ def decide_scan(
     ``registered_elsewhere`` says the serial is live on another line or
     document of the same item (R17).
     """
-    count = f"{len(line.serials)} of {line.quantity}"
     if mode is ScanMode.REMOVE:
-        if serial is None:
-            if None not in line.serials:
-                return Decision(
-                    False, "not_on_list", f"{line.describe()} has no not-readable entry"
-                )
-            return Decision(True, "removed", f"not-readable entry removed from {line.describe()}")
-        if serial not in line.serials:
-            return Decision(
-                False, "not_on_list", f"{serial} is not registered on {line.describe()}"
-            )
-        return Decision(True, "removed", f"{serial} removed from {line.describe()}")
+        return _decide_remove(line, serial)
     if serial is not None and (serial in line.serials or registered_elsewhere):
         where = line.describe() if serial in line.serials else "another document"
-        return Decision(False, "duplicate_serial", f"{serial} is already registered on {where}")
-    if len(line.serials) >= line.quantity:
         return Decision(
-            False, "over_quantity", f"{line.describe()} already has {count} serials"
+            False, Reason.DUPLICATE_SERIAL, f"{serial} is already registered on {where}"
+        )
+    if len(line.serials) >= line.quantity:
+        count = f"{len(line.serials)} of {line.quantity}"
+        return Decision(
+            False, Reason.OVER_QUANTITY, f"{line.describe()} already has {count} serials"
         )
     done = f"{len(line.serials) + 1} of {line.quantity}"
     what = serial if serial is not None else "not readable"
-    return Decision(True, "added", f"{what} added to {line.describe()} ({done})")
+    return Decision(True, Reason.ADDED, f"{what} added to {line.describe()} ({done})")
+
+
+def _decide_remove(line: LineView, serial: str | None) -> Decision:
+    """R6 remove mode: only a listed serial (or a listed blank) comes off."""
+    where = line.describe()
+    if serial is None:
+        if None not in line.serials:
+            return Decision(False, Reason.NOT_ON_LIST, f"{where} has no not-readable entry")
+        return Decision(True, Reason.REMOVED, f"not-readable entry removed from {where}")
+    if serial not in line.serials:
+        return Decision(False, Reason.NOT_ON_LIST, f"{serial} is not registered on {where}")
+    return Decision(True, Reason.REMOVED, f"{serial} removed from {where}")

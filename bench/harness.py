@@ -21,8 +21,6 @@ from pathlib import Path
 from gateway.config import StationConfig
 from gateway.order_cache import CachedLine
 from gateway.service import StationService
-from orderstore.config import StoreConfig
-from orderstore.service import StoreService
 from scangw.mqtt import BrokerConfig
 
 SITE = "bench"
@@ -77,25 +75,6 @@ def station_config(workdir: Path, broker: BrokerConfig, device: str,
         "broker": broker.model_dump(),
         "scanners": {SCANNER: {"kind": "serial", "port": device, "terminator": terminator}},
     })
-
-
-def store_config(workdir: Path, broker: BrokerConfig) -> StoreConfig:
-    return StoreConfig.model_validate({
-        "store": {"id": "store-bench", "sites": [SITE], "database": workdir / "store.db"},
-        "broker": broker.model_dump(),
-    })
-
-
-def start_store(workdir: Path, broker: BrokerConfig, quantity: int,
-                timeout_s: float = 10.0) -> StoreService:
-    """An in-process order store holding ORDER line 1 with ``quantity`` units."""
-    store = StoreService(store_config(workdir, broker))
-    store.db.put_order(ORDER, "C-BENCH", [(1, ITEM, quantity)])
-    store.start()
-    if not store.subscribed.wait(timeout_s):
-        store.stop()
-        raise ScenarioFailed(f"the order store did not subscribe within {timeout_s}s")
-    return store
 
 
 async def ready_station(service: StationService, quantity: int, timeout_s: float) -> None:

@@ -12,16 +12,17 @@ import time
 from pathlib import Path
 
 from bench.harness import (
+    ORDER,
     ScenarioFailed,
     Typist,
     open_pty,
     percentile,
     ready_station,
     serials,
-    start_store,
     station_config,
 )
 from bench.results import Outcome
+from bench.services import store_process
 from gateway.events import DecisionMade, Event
 from gateway.service import StationService
 from scangw.broker import LocalBroker
@@ -35,11 +36,8 @@ def run(workdir: Path, quick: bool) -> Outcome:
     count = 250 if quick else 1000
     with LocalBroker(workdir / "broker") as broker:
         config = BrokerConfig(host=broker.host, port=broker.port)
-        store = start_store(workdir, config, quantity=WARMUP + count + 10)
-        try:
+        with store_process(workdir, config, {ORDER: WARMUP + count + 10}):
             return asyncio.run(_measure(workdir, config, count))
-        finally:
-            store.stop()
 
 
 async def _measure(workdir: Path, broker: BrokerConfig, count: int) -> Outcome:

@@ -46,7 +46,7 @@ def _collect(scenario: Scenario, outcome: Outcome, figures: dict[str, Figure],
     for key in scenario.keys:
         figures[key] = outcome.figures.get(key)
         if figures[key] is None:
-            why[key] = outcome.failure or str(outcome.figures.get(f"{key}_why", "not measured"))
+            why[key] = outcome.failure or outcome.why.get(key, "not measured")
     notes.extend(f"{scenario.name}: {n}" for n in outcome.notes)
     if outcome.failure:
         notes.append(f"{scenario.name}: FAILED: {outcome.failure}")

@@ -72,7 +72,7 @@ def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
 
 
-def stop(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+def stop(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
     if process.poll() is not None:
         return
     process.terminate()

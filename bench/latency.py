@@ -8,6 +8,7 @@ or StoreAnswered (store's acknowledgement recorded in the journal) event.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -34,10 +35,31 @@ WARMUP = 20
 
 def run(workdir: Path, quick: bool) -> Outcome:
     count = 250 if quick else 1000
+    floor = fsync_floor(workdir / "fsync-probe", 50 if quick else 150)
     with LocalBroker(workdir / "broker") as broker:
         config = BrokerConfig(host=broker.host, port=broker.port)
         with store_process(workdir, config, {ORDER: WARMUP + count + 10}):
-            return asyncio.run(_measure(workdir, config, count))
+            outcome = asyncio.run(_measure(workdir, config, count))
+    outcome.notes.append(floor)
+    return outcome
+
+
+def fsync_floor(path: Path, samples: int) -> str:
+    """What one durable commit costs this disk at the same pace: append 4 KiB to a
+    file and fdatasync it, 50 times a second (the WAL does at least that)."""
+    took = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for _ in range(samples):
+            time.sleep(1 / RATE)
+            os.write(fd, b"\0" * 4096)
+            start = time.perf_counter_ns()
+            os.fdatasync(fd)
+            took.append((time.perf_counter_ns() - start) / 1e6)
+    finally:
+        os.close(fd)
+    return (f"fsync floor: fdatasync of a 4 KiB append at {RATE:.0f}/s on the same disk: "
+            f"p50 {percentile(took, 50):.3f} ms, p99 {percentile(took, 99):.3f} ms")
 
 
 async def _measure(workdir: Path, broker: BrokerConfig, count: int) -> Outcome:

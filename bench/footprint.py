@@ -176,6 +176,8 @@ def _disk_per_scan(workdir: Path, broker: BrokerConfig, count: int) -> tuple[int
             typist = Typist(pty.master, serials(count), rate=50.0)
             typist.start()
             typist.join(count / 50 + 10)
+            if typist.error is not None:
+                raise ScenarioFailed(f"writing to the pty failed: {typist.error}")
             confirmed = _wait_confirmed(workdir / "station.db", count, station)
             time.sleep(0.2)
             written = _write_bytes(station.pid) - before

@@ -40,11 +40,10 @@ def run_isolated(name: str, quick: bool, timeout_s: float) -> Outcome:
             try:
                 child.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                _end_group(child.pid)
-                child.wait()
-                return Outcome(failure=f"timed out after {timeout_s:.0f}s"
+                _end_group(child)
+                return Outcome(failure=f"timed out after {timeout_s:g}s"
                                f"{_tail(log)}")
-        leftovers = _end_group(child.pid)
+        leftovers = _end_group(child)
         if result.exists():
             outcome = Outcome.from_json(json.loads(result.read_text()))
         else:
@@ -56,21 +55,25 @@ def run_isolated(name: str, quick: bool, timeout_s: float) -> Outcome:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _end_group(pgid: int) -> bool:
-    """Terminate what is left of a process group; True if anything was left."""
+def _end_group(child: subprocess.Popen[bytes]) -> bool:
+    """Terminate what is left of the child's process group (its id is the child's
+    pid: a new session); True if anything was left."""
+    pgid = child.pid
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return False
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
+        child.poll()  # reap the child itself, or the group never looks empty
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
             return True
-        time.sleep(0.05)
+        time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
+    child.wait()
     return True
 
 

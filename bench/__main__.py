@@ -54,14 +54,17 @@ def _collect(scenario: Scenario, outcome: Outcome, figures: dict[str, Figure],
 
 def _derive(figures: dict[str, Figure], why: dict[str, str]) -> None:
     """baseline_ratio: burst throughput over the naive script's, run the same way."""
-    burst, naive = figures.pop("burst_scans_per_s", None), figures.pop("baseline_scans_per_s", None)
-    figures["burst_scans_per_s"] = burst
-    why.pop("baseline_scans_per_s", None)
+    burst = figures.get("burst_scans_per_s")
+    naive = figures.pop("baseline_scans_per_s", None)
+    naive_why = why.pop("baseline_scans_per_s", "the baseline did not run")
     if burst is not None and naive:
         figures["baseline_ratio"] = round(burst / naive, 3)
+        return
+    figures["baseline_ratio"] = None
+    if burst is None:
+        why["baseline_ratio"] = f"burst: {why.get('burst_scans_per_s', 'did not run')}"
     else:
-        figures["baseline_ratio"] = None
-        why["baseline_ratio"] = "the burst or the baseline has no figure"
+        why["baseline_ratio"] = f"baseline: {naive_why}"
 
 
 if __name__ == "__main__":

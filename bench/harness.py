@@ -1,4 +1,4 @@
-"""What every scenario shares: ptys, configs, an order store with a big line,
+"""What every scenario shares: ptys, the station's config and readiness,
 percentiles, and a thread that types scans into a pty.
 
 Everything here runs inside one scenario's child process; the runner removes

@@ -81,6 +81,7 @@ async def ready_station(service: StationService, quantity: int, timeout_s: float
     """Cache ORDER line 1, open it, and wait for the uplink and the scanner."""
     await service.cache_order([CachedLine(ORDER, 1, ITEM, quantity)])
     service.open_document(ORDER, 1)
+    assert service.uplink is not None
     try:
         await asyncio.wait_for(service.uplink.connected.wait(), timeout_s)
         await asyncio.wait_for(_scanners_online(service), timeout_s)

@@ -111,7 +111,8 @@ def _payloads(station: str, count: int) -> list[str]:
             mode=ScanMode.ADD, serial=f"SN-{station}-{i:06d}", scanned_at=now)
         for i in range(count)
     ]
-    return [protocol.RegistrationBatch(station=station,
+    epoch = uuid.uuid4().hex
+    return [protocol.RegistrationBatch(station=station, epoch=epoch,
                                        registrations=registrations[i : i + BATCH]
                                        ).model_dump_json()
             for i in range(0, count, BATCH)]

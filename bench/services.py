@@ -95,7 +95,8 @@ def wait_until_store_answers(broker: BrokerConfig, process: subprocess.Popen[byt
     client.connect(broker.host, broker.port)
     client.subscribe(protocol.acks_topic(SITE, PROBE_STATION), qos=1)
     client.loop_start()
-    probe = protocol.RegistrationBatch(station=PROBE_STATION, registrations=[
+    probe = protocol.RegistrationBatch(station=PROBE_STATION, epoch=uuid.uuid4().hex,
+                                       registrations=[
         protocol.Registration(
             id=uuid.uuid4().hex, seq=1, scanner="probe", order_id="PROBE-NO-SUCH-ORDER",
             line_number=1, item_id=ITEM, mode=ScanMode.ADD, serial="PROBE",

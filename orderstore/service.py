@@ -16,28 +16,32 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orderstore.config import StoreConfig
 from orderstore.database import StoreDatabase
+from orderstore.registrations import apply_batches, draft_slip, order_state
 from scangw import __version__, protocol
 from scangw.mqtt import make_client
+from scangw.sales.reasons import SalesRuleError
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
 _MAX_MESSAGES_PER_COMMIT = 200
 _RESEND_ASK_INTERVAL_S = 2.0
-_INBOUND_MODELS: dict[str, type[BaseModel]] = {
-    protocol.topics.REGISTRATIONS: protocol.RegistrationBatch,
-    protocol.topics.REQUESTS: protocol.OrderRequest,
-    protocol.topics.PRESENCE: protocol.StationPresence,
+_IDLE_CHECK_S = 1.0
+_INBOUND_MODELS: dict[str, TypeAdapter[Any]] = {
+    protocol.topics.REGISTRATIONS: TypeAdapter(protocol.RegistrationBatch),
+    protocol.topics.REQUESTS: TypeAdapter(protocol.StationRequest),
+    protocol.topics.PRESENCE: TypeAdapter(protocol.StationPresence),
 }
 
 
@@ -121,7 +125,7 @@ class StoreService:
             return None  # a retained presence being cleared
         model = _INBOUND_MODELS[kind]
         try:
-            parsed = model.model_validate_json(message.payload)
+            parsed = model.validate_json(message.payload)
         except ValidationError as exc:
             first = exc.errors()[0]
             path = ".".join(str(p) for p in first["loc"])
@@ -146,7 +150,11 @@ class StoreService:
 
     def _work(self) -> None:
         while True:
-            first = self._inbox.get()
+            try:
+                first = self._inbox.get(timeout=_IDLE_CHECK_S)
+            except queue.Empty:
+                self._publish_changed_orders()  # the office may have changed something
+                continue
             if first is _STOP:
                 return
             work = [first]
@@ -171,7 +179,7 @@ class StoreService:
             if isinstance(item.message, protocol.RegistrationBatch):
                 by_site[item.site].append(item.message)
             elif isinstance(item.message, protocol.StationPresence):
-                self.db.record_presence(item.site, item.message)
+                self.db.record_presence(item.site, item.message, datetime.now(UTC).isoformat())
                 log.info("store: station %s/%s is %s", item.site, item.station,
                          item.message.status)
         for site, batches in by_site.items():
@@ -179,9 +187,12 @@ class StoreService:
         for item in work:
             if isinstance(item.message, protocol.OrderRequest):
                 self._answer(item, item.message)
+            elif isinstance(item.message, protocol.PostRequest):
+                self._post(item, item.message)
+        self._publish_changed_orders()
 
     def _register(self, site: str, batches: list[protocol.RegistrationBatch]) -> None:
-        applied = self.db.apply(site, batches)
+        applied = apply_batches(self.db, site, batches)
         per_station: dict[str, list[protocol.Ack]] = defaultdict(list)
         for batch, acks in zip(batches, applied.acks, strict=True):
             per_station[batch.station].extend(acks)
@@ -191,13 +202,6 @@ class StoreService:
                                           acks=acks[start : start + protocol.MAX_BATCH])
                 self._client.publish(protocol.acks_topic(site, station),
                                      reply.model_dump_json(), qos=1)
-        for order_id in sorted(applied.changed_orders):
-            lines = self.db.order_state(order_id)
-            if lines:
-                update = protocol.OrderUpdate(store=self.config.store.id, order_id=order_id,
-                                              lines=lines)
-                self._client.publish(protocol.order_topic(site, order_id),
-                                     update.model_dump_json(), qos=1)
         now = time.monotonic()
         for station, (epoch, from_seq) in applied.gaps.items():
             if now - self._asked_resend.get(station, 0.0) < _RESEND_ASK_INTERVAL_S:
@@ -211,18 +215,67 @@ class StoreService:
                                  ask.model_dump_json(), qos=1)
 
     def _answer(self, item: _Inbound, request: protocol.OrderRequest) -> None:
-        lines = self.db.order_state(request.order_id)
-        response = protocol.OrderResponse(
-            store=self.config.store.id, order_id=request.order_id, found=lines is not None,
-            message="" if lines else f"order {request.order_id} is not known to the store",
-            lines=lines or [],
-        )
+        with self.db.write() as ledger:
+            state = order_state(ledger, request.order_id, self.config.store.id)
+        response = (
+            protocol.OrderResponse(store=self.config.store.id, order_id=request.order_id,
+                                   found=False,
+                                   message=f"order {request.order_id} is not known to the store")
+            if state is None else state)
+        self._reply(item, response)
+
+    def _post(self, item: _Inbound, request: protocol.PostRequest) -> None:
+        """The station's POST: post the order's draft packing slip (R2-R4)."""
+        slip_id = None
+        refused: tuple[str, str] | None = None
+        try:
+            with self.db.write() as ledger:
+                slip = draft_slip(ledger, request.order_id, open_new=False)
+                if slip is None:
+                    refused = ("nothing_to_post",
+                               f"{request.order_id} has no draft packing slip to post")
+                else:
+                    slip_id = slip.id
+                    ledger.post_packing_slip(slip.id, date.today())
+        except SalesRuleError as exc:
+            refused = (str(exc.reason), exc.message)
+        if refused is not None:
+            response = protocol.PostResponse(
+                store=self.config.store.id, order_id=request.order_id, posted=False,
+                document_id=slip_id, reason=refused[0], message=refused[1])
+        else:
+            log.info("store: %s posted packing slip %s for %s/%s", request.order_id, slip_id,
+                     item.site, item.station)
+            response = protocol.PostResponse(
+                store=self.config.store.id, order_id=request.order_id, posted=True,
+                document_id=slip_id, reason="posted",
+                message=f"packing slip {slip_id} posted for {request.order_id}")
+        self._reply(item, response)
+
+    def _reply(self, item: _Inbound, response: BaseModel) -> None:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         if item.correlation is not None:
             props.CorrelationData = item.correlation
         assert item.response_topic is not None
         self._client.publish(item.response_topic, response.model_dump_json(), qos=1,
                              properties=props)
+
+    def _publish_changed_orders(self) -> None:
+        """Tell stations about every order changed since last time (by a station, or
+        by the office through the CLI): after the acknowledgements, always."""
+        orders = self.db.take_changed_orders()
+        if not orders:
+            return
+        with self.db.write() as ledger:
+            states = {o: order_state(ledger, o, self.config.store.id) for o in orders}
+        for order_id, state in states.items():
+            if state is None:
+                continue
+            update = protocol.OrderUpdate(store=self.config.store.id, order_id=order_id,
+                                          document_id=state.document_id, lines=state.lines)
+            for site in self.config.store.sites:
+                self._client.publish(protocol.order_topic(site, order_id),
+                                     update.model_dump_json(), qos=1)
 
     def _presence(self, status: str) -> str:
         online = status == "online"

@@ -38,6 +38,13 @@ def make_store(tmp_path: Path, broker: BrokerConfig, site: str,
     return store
 
 
+def register_elsewhere(store: StoreService, order_id: str, serial: str) -> None:
+    """Register ``serial`` on line 1 of another order, as another station would have."""
+    with store.db.write() as ledger:
+        slip = ledger.open_packing_slip(order_id)
+        assert ledger.register(slip.id, 1, serial).accepted
+
+
 def started(store: StoreService) -> StoreService:
     store.start()
     assert store.subscribed.wait(TIMEOUT), "the store did not subscribe"

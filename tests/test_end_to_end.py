@@ -23,6 +23,7 @@ from orderstore.service import StoreService
 from scangw import protocol
 from scangw.mqtt import BrokerConfig, make_client
 from tests.conftest import Pty
+from tests.harness import register_elsewhere
 
 TIMEOUT = 10.0
 EPOCH = "e" * 32
@@ -112,7 +113,8 @@ def test_a_scan_typed_on_the_pty_is_confirmed_by_the_store(
     assert _journal_states(tmp_path / "station.db") == [
         ("added", "confirmed"), ("duplicate_serial", "local")]
     check = sqlite3.connect(tmp_path / "store.db")
-    assert check.execute("SELECT serial, status, station FROM registrations").fetchall() == [
+    stored = check.execute("SELECT serial, status, station FROM station_registrations")
+    assert stored.fetchall() == [
         ("SN-1", "accepted", "pack-01")]
 
 
@@ -155,7 +157,7 @@ def test_scans_made_while_the_store_is_down_arrive_after_a_station_restart(
 def _count(tmp_path: Path) -> int:
     conn = sqlite3.connect(tmp_path / "store.db")
     try:
-        return int(conn.execute("SELECT COUNT(*) FROM registrations").fetchone()[0])
+        return int(conn.execute("SELECT COUNT(*) FROM station_registrations").fetchone()[0])
     finally:
         conn.close()
 
@@ -166,7 +168,7 @@ def test_the_store_refuses_late_what_another_station_registered_first(
     site = f"t{uuid.uuid4().hex[:8]}"
     store = _store(tmp_path, broker_config, site)
     store.db.put_order("SO-9", "C-2", [(1, "PHONE", 1)])
-    store.db.conn.execute("INSERT INTO line_serials VALUES ('SO-9', 1, 0, 'PHONE', 'SN-X')")
+    register_elsewhere(store, "SO-9", "SN-X")
     store.start()
     assert store.subscribed.wait(TIMEOUT)
 

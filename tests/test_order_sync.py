@@ -19,6 +19,7 @@ from tests.harness import (
     make_store,
     new_site,
     next_event,
+    register_elsewhere,
     rows,
     running_station,
     started,
@@ -120,7 +121,7 @@ def test_a_late_refusal_beeps_bad_and_the_line_follows_the_store(
     site = new_site()
     store = make_store(tmp_path, broker_config, site, {"SO-1": [(1, "PHONE", 2)],
                                                        "SO-9": [(1, "PHONE", 1)]})
-    store.db.conn.execute("INSERT INTO line_serials VALUES ('SO-9', 1, 0, 'PHONE', 'SN-X')")
+    register_elsewhere(store, "SO-9", "SN-X")
     started(store)
     config = station_config(tmp_path, broker_config, site, pty_pair.path,
                             feedback_good="474f4f44", feedback_bad="424144")

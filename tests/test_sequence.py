@@ -89,7 +89,7 @@ def test_a_registration_ahead_of_a_gap_is_held_and_the_gap_is_asked_for(
         store.stop()
     assert [a["id"] for a in acks] == first + missing + again
     serials = rows(tmp_path / "store.db",
-                   "SELECT seq, serial FROM registrations ORDER BY rowid")
+                   "SELECT seq, serial FROM station_registrations ORDER BY rowid")
     assert serials[:2] == [(1, "SN-1"), (2, "SN-2")]
     assert ahead[0] not in [r[0] for r in rows(tmp_path / "store.db",
-                                                "SELECT id FROM registrations")]
+                                                "SELECT id FROM station_registrations")]

@@ -102,8 +102,34 @@ class OrderRequest(Message):
     correlation data; the store answers on the response topic."""
 
     v: Literal[1] = 1
+    kind: Literal["order"] = "order"
     station: TopicId
     order_id: Text
+
+
+class PostRequest(Message):
+    """Station -> store on ``.../{station}/requests`` (like OrderRequest): post the
+    order's draft packing slip (the POST command barcode)."""
+
+    v: Literal[1] = 1
+    kind: Literal["post"] = "post"
+    station: TopicId
+    order_id: Text
+
+
+class PostResponse(Message):
+    """Store -> station: the slip was posted, or why not (R2-R4)."""
+
+    v: Literal[1] = 1
+    store: TopicId
+    order_id: Text
+    posted: bool
+    document_id: Text | None = None
+    reason: Text
+    message: Text
+
+
+StationRequest = Annotated[OrderRequest | PostRequest, Field(discriminator="kind")]
 
 
 class LineState(Message):
@@ -125,6 +151,8 @@ class OrderResponse(Message):
     store: TopicId
     order_id: Text
     found: bool
+    document_id: Text | None = Field(
+        None, description="The draft packing slip the station registers on.")
     message: Text = ""
     lines: list[LineState] = Field(default_factory=list, max_length=MAX_BATCH)
 
@@ -136,7 +164,8 @@ class OrderUpdate(Message):
     v: Literal[1] = 1
     store: TopicId
     order_id: Text
-    lines: list[LineState] = Field(min_length=1, max_length=MAX_BATCH)
+    document_id: Text | None = None
+    lines: list[LineState] = Field(default_factory=list, max_length=MAX_BATCH)
 
 
 class ResendRequest(Message):

@@ -99,6 +99,11 @@ class SalesLedger(MasterData, Shipping, Corrections, Invoicing, Returns, Inquiry
     def packing_slip(self, slip_id: str) -> PackingSlip:
         return self._state.slip(slip_id)
 
+    def packing_slips_of_order(self, order_id: str) -> list[PackingSlip]:
+        """Every packing slip of the order (any status), oldest first."""
+        return sorted(self._state.slips_of_order(order_id),
+                      key=lambda s: (len(s.id), s.id))
+
     def packing_slip_lines(self, slip_id: str) -> list[PackingSlipLine]:
         self._state.slip(slip_id)
         return self._state.lines_of_slip(slip_id)

@@ -68,10 +68,11 @@ def _account(tmp_path: Path, station_db: Path, sent: int) -> tuple[int, int, int
     """(answered good, confirmed at the store, lost, doubled), printed for the log."""
     good = {r[0] for r in rows(station_db, "SELECT id FROM journal WHERE accepted = 1")}
     stored = [r[0] for r in rows(tmp_path / "store.db",
-                                 "SELECT id FROM registrations WHERE status = 'accepted'")]
+                                 "SELECT id FROM station_registrations WHERE status = 'accepted'")]
     lost = len(good - set(stored))
     doubled = len(stored) - len(set(stored))
-    serials = [r[0] for r in rows(tmp_path / "store.db", "SELECT serial FROM line_serials")]
+    serials = [r[0] for r in rows(tmp_path / "store.db", "SELECT serial FROM sales_registration"
+                                  " WHERE status = 'live'")]
     doubled += len(serials) - len(set(serials))
     print(f"sent {sent}, answered good {len(good)}, confirmed at the store {len(stored)}, "
           f"lost {lost}, doubled {doubled}")

@@ -23,8 +23,8 @@ EPOCH = "5e" * 16
 def _batch(station: str, *seqs: int, serial: str = "SN") -> str:
     return protocol.RegistrationBatch(station=station, epoch=EPOCH, registrations=[
         protocol.Registration(id=uuid.uuid4().hex, seq=s, scanner="gun", order_id="SO-1",
-                              line_number=1, item_id="PHONE", mode="add",  # type: ignore[arg-type]
-                              serial=f"{serial}-{s}", scanned_at="2026-11-25T10:00:00Z")  # type: ignore[arg-type]
+                              line_number=1, item_id="PHONE", mode="add",
+                              serial=f"{serial}-{s}", scanned_at="2026-11-25T10:00:00Z")
         for s in seqs]).model_dump_json()
 
 

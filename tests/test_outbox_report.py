@@ -145,7 +145,7 @@ def test_renderings_carry_the_same_facts(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_a_missing_or_foreign_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(OutboxUnavailable, match="does not exist .check station.database"):
+    with pytest.raises(OutboxUnavailable, match=r"does not exist \(check station.database"):
         outbox_report(tmp_path / "nope.db")
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()

@@ -82,6 +82,7 @@ class Recorder:
     def subscribe(self, *topics: str) -> list[int]:
         """Subscribe at QoS 1 and return the SUBACK reason codes."""
         _, mid = self.client.subscribe([(t, 1) for t in topics])
+        assert mid is not None, f"not connected: cannot subscribe to {topics}"
         assert self.wait(lambda: mid in self.subacks), f"no SUBACK for {topics}"
         return self.subacks[mid]
 

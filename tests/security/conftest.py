@@ -71,14 +71,15 @@ def rogue_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def shipped_broker(workdir: Path, conf_name: str, pki: Pki,
-                   passwd: Path | None = None) -> LocalBroker:
-    """config/mosquitto/<conf_name> with the shipped ACL, on a free loopback port."""
+                   passwd: Path | None = None, acl: str | None = None) -> LocalBroker:
+    """config/mosquitto/<conf_name> with the shipped ACL (or ``acl``), on a free
+    loopback port."""
     etc, data = workdir / "etc", workdir / "data"
     etc.mkdir(parents=True)
     data.mkdir()
     for name in ("ca.crt", "server.crt", "server.key"):
         shutil.copy(pki.directory / name, etc / name)
-    shutil.copy(MOSQUITTO_DIR / "acl", etc / "acl")
+    (etc / "acl").write_text(acl if acl is not None else (MOSQUITTO_DIR / "acl").read_text())
     if passwd is not None:
         shutil.copy(passwd, etc / "passwd")
     port = free_port()

@@ -13,7 +13,7 @@ from scangw import protocol
 from scangw.broker import LocalBroker
 from tests.harness import make_store, rows, started
 from tests.security.client import Recorder
-from tests.security.conftest import SITE, STORE_USER, Pki, over_tls
+from tests.security.conftest import SITE, STORE_USER, Pki, over_tls, shipped_broker
 
 NOT_AUTHORIZED = 135
 OK = (0, 16)  # success, or success with no subscriber yet
@@ -154,3 +154,27 @@ def test_a_payload_over_the_limit_never_reaches_the_store(
         store_view.close()
     assert [(t, len(p)) for t, p in store_view.messages] == [
         (_topic("pack-01", "registrations"), protocol.MAX_PAYLOAD_BYTES)]
+
+
+def test_the_per_station_acl_of_the_security_guide_works(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """docs/security.md, "Several sites on one broker": user blocks instead of patterns."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text()
+    block = guide.split("```\nuser pack-01\n", 1)[1].split("```", 1)[0]
+    acl = f"user pack-01\n{block}\nuser {STORE_USER}\ntopic readwrite scangw/v1/#\n"
+    broker = shipped_broker(tmp_path / "broker", "scangw.conf", pki, acl=acl)
+    broker.start()
+    pack01 = Recorder(over_tls(broker, pki.tls("pack-01")), "pack-01").connected()
+    pack02 = Recorder(over_tls(broker, pki.tls("pack-02")), "pack-02").connected()
+    try:
+        assert pack01.publish(_topic("pack-01", "registrations"), b"{}") in OK
+        assert pack01.publish(_topic("pack-01", "presence"), b"{}") in OK
+        assert pack01.publish(_topic("pack-02", "registrations"), b"{}") == NOT_AUTHORIZED
+        assert pack01.publish(protocol.station_topic("dc-hamburg", "pack-01", "registrations"),
+                              b"{}") == NOT_AUTHORIZED
+        assert pack02.publish(_topic("pack-02", "registrations"), b"{}") == NOT_AUTHORIZED
+    finally:
+        pack01.close()
+        pack02.close()
+        broker.stop()

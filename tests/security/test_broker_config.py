@@ -4,12 +4,15 @@ exactly the topics the services use."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scangw import protocol
+from scangw.mqtt import BrokerConfig
 from scangw.protocol import topics
 from tests.security.conftest import MOSQUITTO_DIR, SITE, make_certs
 
@@ -81,3 +84,22 @@ def test_make_certs_never_overwrites_and_checks_the_client_id(tmp_path: Path) ->
     subject = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "pack-01.crt"),
                               "-noout", "-subject"], capture_output=True, text=True, check=True)
     assert "CN = pack-01" in subject.stdout
+
+
+def test_the_broker_settings_in_the_security_guide_are_valid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = (MOSQUITTO_DIR.parents[1] / "docs" / "security.md").read_text()
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)]
+    brokers = [BrokerConfig.model_validate(b["broker"]) for b in blocks]
+    assert len(brokers) == 3
+    assert all(b.port == 8883 and b.tls is not None for b in brokers)
+    with_cert, with_file, with_env = brokers
+    assert with_cert.username is None
+    assert with_cert.tls is not None
+    assert with_cert.tls.cert_file is not None
+    assert with_cert.tls.key_file is not None
+    assert (with_file.username, with_file.password_env) == ("pack-01", None)
+    assert with_file.password_file is not None
+    monkeypatch.setenv("SCANGW_BROKER_PASSWORD", "s3cret")
+    assert with_env.password() == "s3cret"

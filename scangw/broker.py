@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -34,24 +35,47 @@ def free_port() -> int:
 
 
 class LocalBroker:
-    """A mosquitto process bound to 127.0.0.1 that lives as long as this object."""
+    """A mosquitto process bound to 127.0.0.1 that lives as long as this object.
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    By default it is an open broker (anonymous, no TLS). ``config`` replaces that
+    with a whole mosquitto.conf (e.g. the shipped config/mosquitto/ one with its
+    paths adapted); it must listen on ``port`` on 127.0.0.1. Either way the broker
+    logs to ``log_path``, and when started as root it keeps this user instead of
+    switching to ``mosquitto`` (which could not read a test's private files).
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, *,
+                 config: str | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.host = "127.0.0.1"
+        self.config = config
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 10.0) -> None:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        conf = self.workdir / "mosquitto.conf"
-        conf.write_text(
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "mosquitto.log"
+
+    def log_text(self) -> str:
+        """What the broker logged so far ('' before it started)."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _config_text(self) -> str:
+        body = self.config if self.config is not None else (
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
             "persistence false\n"
             "max_queued_messages 100000\n"
-            f"log_dest file {self.workdir / 'mosquitto.log'}\n"
         )
+        tail = f"\n# added by LocalBroker\nlog_dest file {self.log_path}\n"
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            tail += "user root\n"
+        return body + tail
+
+    def start(self, timeout_s: float = 10.0) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(self._config_text())
         self._process = subprocess.Popen(
             [find_mosquitto(), "-c", str(conf)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -59,8 +83,7 @@ class LocalBroker:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                log = self.workdir / "mosquitto.log"
-                detail = log.read_text()[-500:] if log.exists() else "no log"
+                detail = self.log_text()[-800:] or "no log"
                 raise BrokerUnavailable(f"mosquitto exited at start: {detail}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):

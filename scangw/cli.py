@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scangw import __version__
+from scangw.mqtt import SecretMissing
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -65,13 +66,21 @@ def _cmd_station(args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         service = StationService(config)
-        await service.start()
+        try:
+            await service.start()
+        except SecretMissing:
+            await service.stop()
+            raise
         try:
             await _serve(f"{len(service.scanners)} scanner(s)")
         finally:
             await service.stop()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except SecretMissing as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -85,13 +94,23 @@ def _cmd_store(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return 1
-    service = StoreService(config)
+    try:
+        service = StoreService(config)
+    except SecretMissing as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 1
     service.start()
     try:
         asyncio.run(_serve("store ready", service.healthy))
     finally:
         service.stop()
     return 0
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    from gateway.outbox_report import run
+
+    return run(args.config, args.json)
 
 
 def _cmd_devices(_args: argparse.Namespace) -> int:
@@ -195,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the order store until SIGTERM/SIGINT.")
     store.add_argument("--config", type=Path, default=Path("/etc/scangw/store.yaml"))
     store.set_defaults(func=_cmd_store)
+
+    outbox = sub.add_parser(
+        "outbox", help="what the station still has to deliver to the store, and why",
+        description="Read the station's journal (read-only, also while it runs): outbox "
+        "depth, the oldest waiting registration, late refusals and what to check when it is "
+        "stuck. Exit 2 when the outbox looks stuck (for monitoring).")
+    outbox.add_argument("--config", type=Path, default=Path("/etc/scangw/station.yaml"))
+    outbox.add_argument("--json", action="store_true", help="one JSON object")
+    outbox.set_defaults(func=_cmd_outbox)
 
     devices = sub.add_parser(
         "devices", help="list scanners attached to this machine with config snippets",

@@ -25,6 +25,8 @@ MAX_BATCH = 500
 TopicId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 """Site, station and store ids: topic levels, so no '/', '+', '#' or spaces."""
 Text = Annotated[str, StringConstraints(max_length=200)]
+OrderId = Annotated[str, StringConstraints(pattern=r"^[^/#+\s]{1,64}$")]
+"""Order ids become a topic level of order updates: no '/', '+', '#' or spaces."""
 Serial = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 
@@ -39,7 +41,7 @@ class Registration(Message):
     id: Hex32 = Field(description="Unique registration id (UUID4 hex); the store dedupes on it.")
     seq: int = Field(ge=1, description="Uplink sequence: 1, 2, 3... per station journal epoch.")
     scanner: Text
-    order_id: Text
+    order_id: OrderId
     line_number: int = Field(ge=1)
     item_id: Text
     mode: ScanMode
@@ -104,7 +106,7 @@ class OrderRequest(Message):
     v: Literal[1] = 1
     kind: Literal["order"] = "order"
     station: TopicId
-    order_id: Text
+    order_id: OrderId
 
 
 class PostRequest(Message):
@@ -114,7 +116,7 @@ class PostRequest(Message):
     v: Literal[1] = 1
     kind: Literal["post"] = "post"
     station: TopicId
-    order_id: Text
+    order_id: OrderId
 
 
 class PostResponse(Message):
@@ -122,7 +124,7 @@ class PostResponse(Message):
 
     v: Literal[1] = 1
     store: TopicId
-    order_id: Text
+    order_id: OrderId
     posted: bool
     document_id: Text | None = None
     reason: Text
@@ -149,7 +151,7 @@ class OrderResponse(Message):
 
     v: Literal[1] = 1
     store: TopicId
-    order_id: Text
+    order_id: OrderId
     found: bool
     document_id: Text | None = Field(
         None, description="The draft packing slip the station registers on.")
@@ -163,7 +165,7 @@ class OrderUpdate(Message):
 
     v: Literal[1] = 1
     store: TopicId
-    order_id: Text
+    order_id: OrderId
     document_id: Text | None = None
     lines: list[LineState] = Field(default_factory=list, max_length=MAX_BATCH)
 

@@ -67,7 +67,7 @@ def test_passwords_from_a_file_and_the_environment_log_in_end_to_end(
         assert asyncio.run(scenario()) is True
     finally:
         store.stop()
-    assert rows(tmp_path / "store.db", "SELECT station, serial FROM registrations") == [
+    assert rows(tmp_path / "store.db", "SELECT station, serial FROM station_registrations") == [
         ("pack-01", "SN-PW-1")]
     log = password_broker.log_text()
     assert "u'pack-01'" in log

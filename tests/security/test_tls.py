@@ -40,7 +40,8 @@ def test_a_registration_goes_end_to_end_over_tls_with_client_certificates(
     assert (local, confirmed, error) == (True, True, None)
     assert rows(tmp_path / "pack-01.db", "SELECT serial, state FROM journal") == [
         ("SN-TLS-1", "confirmed")]
-    assert rows(tmp_path / "store.db", "SELECT station, serial, status FROM station_registrations") == [
+    assert rows(tmp_path / "store.db",
+                "SELECT station, serial, status FROM station_registrations") == [
         ("pack-01", "SN-TLS-1", "accepted")]
     # the retained birth went through the ACL to the store
     assert rows(tmp_path / "store.db", "SELECT station FROM stations") == [("pack-01",)]

@@ -128,6 +128,8 @@ def merge_store_truth(
             elif mode == "remove" and serial in line.serials:
                 line.serials.remove(serial)
         result = list(merged.values())
+        conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
+        conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
         put_order(result)(conn)
         return result
 

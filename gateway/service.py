@@ -61,7 +61,7 @@ class StationService:
         self.scanners: dict[str, ScannerDriver] = {
             name: make_driver(name, cfg) for name, cfg in config.scanners.items()
         }
-        self.workflow = ScanWorkflow(config, self.station, self.fetch_order)
+        self.workflow = ScanWorkflow(config, self.station, self.fetch_order, self.post_order)
         self._held: deque[RawScan] | None = None
         """Scans that arrived while an order was being opened; None when not busy."""
         self._saved: dict[str, tuple[ScanMode, tuple[str, int] | None]] = {}
@@ -77,7 +77,8 @@ class StationService:
         self.station.restore([Context(scope, mode, current)
                               for scope, mode, current in await self.db.run(load_contexts)])
         self._saved = {c.scope: (c.mode, c.current) for c in self.station.contexts()}
-        self.workflow = ScanWorkflow(self.config, self.station, self.fetch_order)
+        self.workflow = ScanWorkflow(self.config, self.station, self.fetch_order,
+                                     self.post_order)
         self._last_useq = await self.db.run(last_useq)
         self.uplink = Uplink(
             self.config, self.db, epoch=await self.db.run(epoch),
@@ -140,9 +141,18 @@ class StationService:
         lines = [CachedLine(order_id, ln.line_number, ln.item_id, ln.quantity,
                             list(ln.serials), tuple(ln.gtins)) for ln in response.lines]
         merged = await self.db.run(merge_store_truth(order_id, lines))
-        self.station.load(merged)
+        self.station.replace_order(order_id, merged)
         self.uplink.follow_order(order_id)
+        if not merged:
+            raise OrderUnavailable(response.message or f"{order_id} has nothing left to ship")
         return merged
+
+    async def post_order(self, order_id: str) -> protocol.PostResponse:
+        """Ask the store to post the order's draft packing slip; TimeoutError offline."""
+        assert self.uplink is not None
+        return await self.uplink.request(
+            protocol.PostRequest(station=self.config.station.id, order_id=order_id),
+            protocol.PostResponse, self.config.uplink.order_timeout_s)
 
     async def open_order(self, order_id: str, line_number: int = 1) -> CachedLine:
         """Fetch (or fall back to the cache) and make the order the current document."""
@@ -264,7 +274,7 @@ class StationService:
 
         def merged(f: asyncio.Future[list[CachedLine]]) -> None:
             if f.exception() is None:
-                self.station.load(f.result())
+                self.station.replace_order(update.order_id, f.result())
 
         self.db.submit(merge_store_truth(update.order_id, lines)).add_done_callback(merged)
 

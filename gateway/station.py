@@ -73,6 +73,16 @@ class Station:
             self._lines[(line.order_id, line.line_number)] = line
             self._live_update(line, +1)
 
+    def replace_order(self, order_id: str, lines: list[CachedLine]) -> None:
+        """Take the order's lines as they now are (lines gone from the draft are
+        dropped; a packer on a dropped line has no current line any more)."""
+        for key in [k for k in self._lines if k[0] == order_id]:
+            self._live_update(self._lines.pop(key), -1)
+        self.load(lines)
+        for ctx in self._contexts.values():
+            if ctx.current is not None and ctx.current not in self._lines:
+                ctx.current = None
+
     def lines(self) -> list[CachedLine]:
         return list(self._lines.values())
 

@@ -79,7 +79,7 @@ class Uplink:
         self._draining = True
         self._missed = False
         self._drain_task: asyncio.Task[None] | None = None
-        self._requests: dict[bytes, asyncio.Future[protocol.OrderResponse]] = {}
+        self._requests: dict[bytes, asyncio.Future[bytes]] = {}
         self._orders: set[str] = set()
         self.connected = asyncio.Event()
         self.last_error: str | None = None
@@ -186,24 +186,32 @@ class Uplink:
 
     # -- orders ---------------------------------------------------------------------
 
-    async def request_order(self, order_id: str, timeout_s: float) -> protocol.OrderResponse:
-        """Ask the store for an order (MQTT v5 request/response); raises TimeoutError."""
+    async def request(self, message: protocol.Message, response_model: type[M],
+                      timeout_s: float) -> M:
+        """Ask the store (MQTT v5 request/response: response topic and correlation
+        data); raises TimeoutError when no answer comes."""
         assert self._loop is not None
         if not self.connected.is_set():
             raise TimeoutError("not connected to the broker")
         correlation = uuid.uuid4().bytes
-        future: asyncio.Future[protocol.OrderResponse] = self._loop.create_future()
+        future: asyncio.Future[bytes] = self._loop.create_future()
         self._requests[correlation] = future
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self._topic(protocol.topics.RESPONSES)
         props.CorrelationData = correlation
-        request = protocol.OrderRequest(station=self._station, order_id=order_id)
-        self._client.publish(self._topic(protocol.topics.REQUESTS), request.model_dump_json(),
+        self._client.publish(self._topic(protocol.topics.REQUESTS), message.model_dump_json(),
                              qos=1, properties=props)
         try:
-            return await asyncio.wait_for(future, timeout_s)
+            payload = await asyncio.wait_for(future, timeout_s)
         finally:
             self._requests.pop(correlation, None)
+        return response_model.model_validate_json(payload)
+
+    async def request_order(self, order_id: str, timeout_s: float) -> protocol.OrderResponse:
+        """Ask the store for an order; raises TimeoutError."""
+        return await self.request(protocol.OrderRequest(station=self._station,
+                                                        order_id=order_id),
+                                  protocol.OrderResponse, timeout_s)
 
     def follow_order(self, order_id: str) -> None:
         """Receive the store's updates of this order (another station, the office)."""
@@ -267,10 +275,9 @@ class Uplink:
                     StoreVerdict(a.id, a.status == "accepted", a.reason, a.message)
                     for a in acks.acks])
         elif kind == protocol.topics.RESPONSES:
-            response = _parse(protocol.OrderResponse, message)
             correlation = getattr(message.properties, "CorrelationData", None)
-            if response is not None and correlation is not None:
-                self._call(self._answered, bytes(correlation), response)
+            if correlation is not None:
+                self._call(self._answered, bytes(correlation), bytes(message.payload))
         elif kind == protocol.topics.CONTROL:
             resend = _parse(protocol.ResendRequest, message)
             if resend is not None and resend.epoch == self._epoch:
@@ -288,7 +295,7 @@ class Uplink:
         self._room.set()
         self._on_verdicts(verdicts)
 
-    def _answered(self, correlation: bytes, response: protocol.OrderResponse) -> None:
+    def _answered(self, correlation: bytes, response: bytes) -> None:
         future = self._requests.get(correlation)
         if future is not None and not future.done():
             future.set_result(response)

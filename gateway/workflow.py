@@ -19,9 +19,11 @@ from gateway.decoding import BadRead, DecodedScan, ScanKind, decode
 from gateway.order_cache import CachedLine
 from gateway.scan_rules import RuleRejected, ScanFacts, apply_scan_rules, check_item_serial
 from gateway.station import Judgement, Station
+from scangw import protocol
 from scangw.sales.registration import ScanMode
 
 FetchOrder = Callable[[str], Awaitable[list[CachedLine]]]
+PostOrder = Callable[[str], Awaitable[protocol.PostResponse]]
 
 
 class OrderUnavailable(LookupError):
@@ -41,10 +43,11 @@ Outcome = Judgement | Pending | None
 
 class ScanWorkflow:
     def __init__(self, config: StationConfig, station: Station, fetch_order: FetchOrder,
-                 ) -> None:
+                 post_order: PostOrder) -> None:
         self.config = config
         self.station = station
         self._fetch_order = fetch_order
+        self._post_order = post_order
         self.debouncer = Debouncer.from_config(config.debounce)
 
     def handle(self, raw: RawScan) -> Outcome:
@@ -87,6 +90,12 @@ class ScanWorkflow:
                                       "no order open" if station.context(scanner).current
                                       is None else "there is no line that way")
             return station.note(scanner, received_ns, data, "line_selected", _describe(line))
+        if name is CommandName.POST:
+            current = station.context(scanner).current
+            if current is None:
+                return station.refuse(scanner, received_ns, data, "no_document",
+                                      "nothing to post: no order open")
+            return Pending(self._post(scanner, current[0], received_ns, data))
         if name is CommandName.UNDO_LAST:
             return self._undo(scanner, received_ns, data)
         if name is CommandName.CANCEL:
@@ -112,6 +121,33 @@ class ScanWorkflow:
         line = self.station.open_document(order_id, first, scanner)
         return self.station.note(scanner, received_ns, data, "order_opened",
                                  f"{order_id} open: {_describe(line)}")
+
+    async def _post(self, scanner: str, order_id: str, received_ns: int,
+                    data: str) -> Judgement:
+        """POST: the store posts the order's draft packing slip (R2-R4); the station
+        then moves to the next draft, or closes the order when all is shipped."""
+        try:
+            answer = await self._post_order(order_id)
+        except TimeoutError:
+            return self.station.refuse(scanner, received_ns, data, "store_unreachable",
+                                       "posting needs the order store, which did not answer:"
+                                       " scan POST again when it is back")
+        if not answer.posted:
+            return self.station.refuse(scanner, received_ns, data, answer.reason,
+                                       answer.message)
+        try:
+            lines = await self._fetch_order(order_id)
+        except (OrderUnavailable, TimeoutError):
+            lines = []
+        open_lines = [ln for ln in lines if ln.quantity > 0]
+        if open_lines:
+            first = min(ln.line_number for ln in open_lines)
+            self.station.open_document(order_id, first, scanner)
+            rest = "; the rest of the order is open"
+        else:
+            self.station.close_document(scanner)
+            rest = "; the order is fully shipped"
+        return self.station.note(scanner, received_ns, data, "posted", answer.message + rest)
 
     def _undo(self, scanner: str, received_ns: int, data: str) -> Judgement:
         ctx = self.station.context(scanner)

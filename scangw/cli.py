@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("names", nargs="*", metavar="NAME", help="only these scanners")
     listen.set_defaults(func=_cmd_listen)
 
+    from orderstore.office import add_commands
+
+    add_commands(sub)
+
     config = sub.add_parser("config", help="config file tools")
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="TOOL")
     reference = config_sub.add_parser(

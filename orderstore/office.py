@@ -26,6 +26,7 @@ from orderstore.printing import render_pdf, render_text
 from scangw.configfile import ConfigError, load
 from scangw.sales.ledger import SalesLedger
 from scangw.sales.reasons import Reason, SalesRuleError
+from scangw.sales.records import SlipStatus
 from scangw.sales.registration import Decision, ScanMode
 
 Handler = Callable[[SalesLedger, argparse.Namespace], Any]
@@ -190,11 +191,29 @@ def _slip_post(ledger: SalesLedger, args: argparse.Namespace) -> Any:
 
 
 def _slip_cancel(ledger: SalesLedger, args: argparse.Namespace) -> Any:
-    return ledger.cancel_packing_slip(args.slip)
+    cancelled = ledger.cancel_packing_slip(args.slip)
+    return {"cancelled": cancelled, "discarded": refresh_drafts(ledger, cancelled.order_id)}
 
 
 def _slip_correct(ledger: SalesLedger, args: argparse.Namespace) -> Any:
-    return ledger.correct_packing_slip_line(args.slip, args.line, 0)
+    corrected = ledger.correct_packing_slip_line(args.slip, args.line, 0)
+    order_id = ledger.packing_slip(args.slip).order_id
+    return {"corrected": corrected, "discarded": refresh_drafts(ledger, order_id)}
+
+
+def refresh_drafts(ledger: SalesLedger, order_id: str) -> list[str]:
+    """After a cancel or correction, drop the order's drafts that nobody scanned on
+    yet, so the next one (opened for stations on demand) covers the units again and
+    takes over the reversed serials without scanning (R11)."""
+    dropped = []
+    for slip in ledger.packing_slips_of_order(order_id):
+        if slip.status is not SlipStatus.DRAFT:
+            continue
+        lines = ledger.packing_slip_lines(slip.id)
+        if all(not ledger.line_view(slip.id, ln.line_number).serials for ln in lines):
+            ledger.discard_packing_slip(slip.id)
+            dropped.append(slip.id)
+    return dropped
 
 
 def _slip_change(ledger: SalesLedger, args: argparse.Namespace) -> Any:

@@ -120,15 +120,16 @@ def _decide(ledger: SalesLedger, r: protocol.Registration,
     return slip.id, decision.accepted, str(decision.reason), decision.message
 
 
-def order_state(ledger: SalesLedger, order_id: str, store_id: str,
+def order_state(ledger: SalesLedger, order_id: str, store_id: str, *, open_new: bool = True,
                 ) -> protocol.OrderResponse | None:
     """What a station caches for an order: its draft slip's lines, or None if the
-    order does not exist. Call inside ``write()``: it may open the draft."""
+    order does not exist. Call inside ``write()``: with ``open_new`` it opens the
+    draft when there is none (a station asked); without, it reports no lines."""
     try:
         ledger.order(order_id)
     except SalesRuleError:
         return None
-    slip = draft_slip(ledger, order_id)
+    slip = draft_slip(ledger, order_id, open_new=open_new)
     if slip is None:
         return protocol.OrderResponse(store=store_id, order_id=order_id, found=True,
                                       message=f"{order_id} has nothing left to ship")

@@ -267,7 +267,8 @@ class StoreService:
         if not orders:
             return
         with self.db.write() as ledger:
-            states = {o: order_state(ledger, o, self.config.store.id) for o in orders}
+            states = {o: order_state(ledger, o, self.config.store.id, open_new=False)
+                      for o in sorted(orders)}
         for order_id, state in states.items():
             if state is None:
                 continue

@@ -9,3 +9,7 @@ SAMPLE_LINES: list[tuple[int, str, int]] = [
     (2, "DRILL-18V", 2),
 ]
 """(line number, item, quantity)."""
+SAMPLE_GTINS: dict[str, list[str]] = {
+    "PHONE-X1": ["09521101530001"],
+    "DRILL-18V": ["04012345678901"],
+}

@@ -20,9 +20,10 @@ from typing import TypeVar
 
 from gateway.config import StationConfig
 from gateway.events import DecisionMade, Event, StoreAnswered
+from gateway.journal import EntryState
 from gateway.service import StationService
 from orderstore.config import StoreConfig
-from orderstore.sample import SAMPLE_CUSTOMER, SAMPLE_LINES, SAMPLE_ORDER_ID
+from orderstore.sample import SAMPLE_CUSTOMER, SAMPLE_GTINS, SAMPLE_LINES, SAMPLE_ORDER_ID
 from orderstore.service import StoreService
 from scangw.broker import LocalBroker
 from scangw.mqtt import BrokerConfig
@@ -42,13 +43,27 @@ class ScriptedScan:
 
 
 SCAN_SCRIPT = [
+    ScriptedScan(b"SO-1001\r", "order_opened"),           # the pick list's order barcode
     ScriptedScan(b"SN-PX1-0001\r", "added"),
     ScriptedScan(b"SN-PX1-0002\r", "added"),
-    ScriptedScan(b"SN-PX1-0001\r", "duplicate_serial"),
-    ScriptedScan(b"SN-PX1-0003\r", "added"),
-    ScriptedScan(b"SN-PX1-0004\r", "over_quantity"),
-    ScriptedScan(b"\x00\xff\x1b[2J\r", "unreadable"),
+    ScriptedScan(b"SN-PX1-0001\r", "duplicate_serial"),   # R17
+    ScriptedScan(b"SGW-NOT-READABLE\r", "added"),          # R7: a blank counts
+    ScriptedScan(b"SN-PX1-0004\r", "over_quantity"),      # R4: 3 of 3 already
+    ScriptedScan(b"SGW-MODE-REMOVE\r", "mode_remove"),     # R6
+    ScriptedScan(b"SGW-NOT-READABLE\r", "removed"),
+    ScriptedScan(b"SGW-MODE-ADD\r", "mode_add"),
+    ScriptedScan(b"]C10109521101530001\x1d21SN-PX1-0003\r", "added"),  # GS1-128 by GTIN
+    ScriptedScan(b"SGW-POST\r", "not_enough_serials"),     # R2: line 2 is not scanned
+    ScriptedScan(b"SGW-NEXT-LINE\r", "line_selected"),
+    ScriptedScan(b"DR18-0001\r", "added"),
+    ScriptedScan(b"\x00\xff\x1b[2J\r", "unreadable"),    # garbage: a bad read
+    ScriptedScan(b"DR18-0002\r", "added"),
+    ScriptedScan(b"SGW-POST\r", "posted"),                 # packing slip posted
 ]
+
+
+_STORE_DECIDED = {"order_opened", "not_enough_serials", "too_many_serials", "posted"}
+"""Answers the station got from the store by request/response (not the outbox)."""
 
 
 class DemoFailed(RuntimeError):
@@ -85,7 +100,7 @@ async def _demo(workdir: Path, broker: BrokerConfig, timeout_s: float) -> int:
         "store": {"id": "store-1", "sites": [SITE], "database": workdir / "store.db"},
         "broker": broker.model_dump(),
     }))
-    store.db.put_order(SAMPLE_ORDER_ID, SAMPLE_CUSTOMER, SAMPLE_LINES)
+    store.db.put_order(SAMPLE_ORDER_ID, SAMPLE_CUSTOMER, SAMPLE_LINES, SAMPLE_GTINS)
     store.start()
     try:
         await _wait_for(asyncio.to_thread(_subscribed, store, timeout_s), timeout_s + 1,
@@ -114,17 +129,14 @@ async def _run_station(workdir: Path, broker: BrokerConfig, store: StoreService,
     try:
         assert service.uplink is not None
         await _wait_for(service.uplink.connected.wait(), timeout_s, "the station's uplink")
-        line = await service.open_order(SAMPLE_ORDER_ID, 1)  # asks the store over MQTT
         await _wait_for(_scanner_online(service), timeout_s, "the simulated scanner")
-        print(f"station    {SITE}/{STATION}, scanner on {device}, mode "
-              f"{service.station.mode.value.upper()}")
-        print(f"document   {line.order_id} line {line.line_number}: {line.item_id}, "
-              f"quantity {line.quantity}\n")
+        print(f"station    {SITE}/{STATION}, scanner on {device}; driven by barcodes only\n")
         failures = 0
         for scan in SCAN_SCRIPT:
             failures += await _one_scan(master, scan, events, timeout_s)
         print(f"\n{len(SCAN_SCRIPT)} scans, {failures} unexpected; "
-              f"store holds {store.db.registration_count('accepted')} registration(s)")
+              f"store holds {store.db.registration_count('accepted')} registration(s)"
+              f" from this station")
         return 0 if failures == 0 else 1
     finally:
         await service.stop()
@@ -140,8 +152,11 @@ async def _one_scan(master: int, scan: ScriptedScan, events: asyncio.Queue[Event
     print(f"scan {shown:<24} station {verdict} {entry.reason:<17} {entry.message}"
           f"  [{decision.latency_ns / 1e6:.2f} ms]")
     unexpected = int(entry.reason != scan.expect)
-    if not entry.accepted:
-        print(f"{'':29}store   -    not sent (refused at the station)")
+    if entry.state is not EntryState.PENDING:
+        what = ("refused at the station" if not entry.accepted and entry.reason not in
+                _STORE_DECIDED else "answered by the store" if entry.reason in _STORE_DECIDED
+                or entry.reason == "posted" else "a command, kept at the station")
+        print(f"{'':29}store   -    {what}")
         return unexpected
     answer = await _next(events, StoreAnswered, entry.id, timeout_s)
     status = "OK  " if answer.accepted else "REFUSED"

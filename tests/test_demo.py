@@ -29,12 +29,14 @@ def test_demo_prints_every_decision_and_confirmation_and_leaves_nothing_running(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert out.count("station GOOD added") == 3
-    assert out.count("store   OK   added") == 3
-    assert "station BAD  duplicate_serial" in out
-    assert "station BAD  over_quantity" in out
-    assert "station BAD  unreadable" in out
-    assert "6 scans, 0 unexpected; store holds 3 registration(s)" in out
+    assert out.count("station GOOD added") == 6
+    assert out.count("store   OK   added") == 6
+    assert out.count("store   OK   removed") == 1
+    for refused in ("duplicate_serial", "over_quantity", "unreadable", "not_enough_serials"):
+        assert f"station BAD  {refused}" in out
+    assert "station GOOD order_opened" in out
+    assert "packing slip PS-1 posted for SO-1001; the order is fully shipped" in out
+    assert "16 scans, 0 unexpected; store holds 7 registration(s)" in out
     assert "\x1b" not in out  # the hostile scan is shown escaped, not sent to the terminal
     workdir = re.search(r"SQLite (\S+)/store\.db", out)
     assert workdir is not None, out

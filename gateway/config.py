@@ -11,9 +11,23 @@ from drivers import ScannerConfig
 from gateway.commands import CommandConfig
 from gateway.debounce import DebounceConfig
 from gateway.decoding import DecoderConfig
+from gateway.retention import RetentionConfig
 from gateway.scan_rules import ScanRule, SerialPattern
 from scangw.mqtt import BrokerConfig
 from scangw.protocol import TopicId
+
+
+class MonitorConfig(BaseModel):
+    """``monitor:`` in the station config: status and metrics over HTTP."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Serve /status and /metrics.")
+    host: str = Field("127.0.0.1", description="Address to listen on; keep it local unless "
+                      "Prometheus scrapes from another host.", examples=["127.0.0.1"])
+    port: int = Field(9108, ge=0, le=65535, description="TCP port (0: any free port).",
+                      examples=[9108])
+    outbox_poll_s: float = Field(5.0, gt=0, description="How often outbox depth is read.")
 
 
 class StationSection(BaseModel):
@@ -68,6 +82,8 @@ class StationConfig(BaseModel):
         description="Ordered rules, first match wins (like DataWedge advanced data formatting).")
     serial_patterns: dict[str, SerialPattern] = Field(
         default_factory=dict, description="Serial number patterns per item id.")
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")
     def _distinct_devices(self) -> StationConfig:

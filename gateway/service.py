@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from drivers import make_driver
 from drivers.base import RawScan, ScannerDriver
@@ -41,11 +42,20 @@ from gateway.order_cache import (
     save_context,
     undo_entry,
 )
+from gateway.retention import keep_pruning
 from gateway.station import Context, Judgement, Station
 from gateway.uplink import Uplink
 from gateway.workflow import OrderUnavailable, Pending, ScanWorkflow
 from scangw import protocol
 from scangw.sales.registration import ScanMode
+
+if TYPE_CHECKING:
+    from gateway.monitor import Monitor
+
+LIVE_KEYS = ("scan_rules", "serial_patterns", "debounce", "commands", "decoder", "retention")
+"""Station config keys a SIGHUP applies at once."""
+RESTART_KEYS = ("station", "broker", "uplink", "scanners", "state_scope", "monitor")
+"""Station config keys that need a restart (they shape connections and devices)."""
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,7 @@ class StationService:
         """Scans that arrived while an order was being opened; None when not busy."""
         self._saved: dict[str, tuple[ScanMode, tuple[str, int] | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self.monitor: Monitor | None = None
         self._background: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
@@ -91,10 +102,28 @@ class StationService:
         self._tasks.append(asyncio.create_task(self.uplink.run(), name="uplink"))
         for name, driver in self.scanners.items():
             self._tasks.append(asyncio.create_task(driver.run(self.on_scan), name=name))
+        self._tasks.append(asyncio.create_task(
+            keep_pruning(self.db, self.config.retention), name="retention"))
+        if self.config.monitor.enabled:
+            from gateway.monitor import Monitor  # aiohttp and prometheus only when wanted
+
+            monitor = Monitor(self, self.config.monitor)
+            try:
+                await monitor.start()
+            except OSError as exc:  # monitoring trouble must not stop the scanning
+                await monitor.stop()
+                log.error("status and metrics unavailable: cannot listen on %s:%d: %s "
+                          "(set monitor.port, or monitor.enabled: false)",
+                          self.config.monitor.host, self.config.monitor.port, exc.strerror)
+            else:
+                self.monitor = monitor
         log.info("station %s/%s ready with %d scanner(s)", self.config.station.site,
                  self.config.station.id, len(self.scanners))
 
     async def stop(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.stop()
+            self.monitor = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -106,6 +135,26 @@ class StationService:
         if self.uplink is not None:
             await self.uplink.stop()
         await self.db.close()
+
+    # -- reloading (SIGHUP) ------------------------------------------------------------
+
+    def reload(self, new: StationConfig) -> list[str]:
+        """Apply what can change live (scan rules, serial patterns, bounce window,
+        command barcodes, decoding, retention); return the changed keys that only
+        take effect after a restart."""
+        restart = [key for key in RESTART_KEYS
+                   if getattr(new, key) != getattr(self.config, key)]
+        live = {key: getattr(new, key) for key in LIVE_KEYS
+                if getattr(new, key) != getattr(self.config, key)}
+        if live:
+            self.config = self.config.model_copy(update=live)
+            self.workflow = ScanWorkflow(self.config, self.station, self.fetch_order,
+                                         self.post_order)
+            log.info("reloaded %s", ", ".join(sorted(live)))
+        if restart:
+            log.warning("changed but not applied until the station restarts: %s "
+                        "(systemctl restart scangw-station)", ", ".join(restart))
+        return restart
 
     # -- orders ---------------------------------------------------------------------
 

@@ -71,8 +71,16 @@ def _cmd_station(args: argparse.Namespace) -> int:
         except SecretMissing:
             await service.stop()
             raise
+
+        def reload() -> None:
+            try:
+                service.reload(load(StationConfig, args.config))
+            except ConfigError as exc:
+                logging.getLogger("scangw").error(
+                    "config not reloaded, still running on the old one: %s", exc)
+
         try:
-            await _serve(f"{len(service.scanners)} scanner(s)")
+            await _serve(f"{len(service.scanners)} scanner(s)", on_reload=reload)
         finally:
             await service.stop()
 
@@ -104,6 +112,19 @@ def _cmd_store(args: argparse.Namespace) -> int:
         asyncio.run(_serve("store ready", service.healthy))
     finally:
         service.stop()
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    from gateway.status_report import fetch_status, render_status
+
+    try:
+        status = fetch_status(args.url, args.config)
+    except OSError as exc:
+        print(f"no running station answered: {exc} (is scangw-station running? "
+              "is monitor.enabled true in its config?)", file=sys.stderr)
+        return 1
+    print(render_status(status, args.json))
     return 0
 
 
@@ -169,16 +190,23 @@ def _cmd_commands_sheet(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(status: str, healthy: Callable[[], bool] | None = None) -> None:
+async def _serve(status: str, healthy: Callable[[], bool] | None = None,
+                 on_reload: Callable[[], None] | None = None) -> None:
     """Tell systemd we are ready (signal handlers first, so a stop right after READY
-    is a clean one), ping its watchdog, and return on SIGTERM or SIGINT."""
+    is a clean one), ping its watchdog, reload on SIGHUP, return on SIGTERM/SIGINT."""
     from gateway.notify import supervised
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    async with supervised(status, healthy):
+    async with supervised(status, healthy) as notifier:
+        if on_reload is not None:
+            def reload() -> None:
+                notifier.reloading()
+                on_reload()
+                notifier.ready(status)
+            loop.add_signal_handler(signal.SIGHUP, reload)
         await stop.wait()
 
 
@@ -214,6 +242,16 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the order store until SIGTERM/SIGINT.")
     store.add_argument("--config", type=Path, default=Path("/etc/scangw/store.yaml"))
     store.set_defaults(func=_cmd_store)
+
+    status = sub.add_parser(
+        "status", help="ask the running station how it is",
+        description="Scanners online/offline, mode and order per scanner, outbox depth, "
+        "broker connection and the last problems, from the running station's monitor port.")
+    status.add_argument("--config", type=Path, default=Path("/etc/scangw/station.yaml"),
+                        help="the station config, for its monitor address")
+    status.add_argument("--url", default=None, help="e.g. http://127.0.0.1:9108")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.set_defaults(func=_cmd_status)
 
     outbox = sub.add_parser(
         "outbox", help="what the station still has to deliver to the store, and why",

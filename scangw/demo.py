@@ -122,6 +122,7 @@ async def _run_station(workdir: Path, broker: BrokerConfig, store: StoreService,
         "station": {"site": SITE, "id": STATION, "database": workdir / "station.db"},
         "broker": broker.model_dump(),
         "scanners": {"handheld": {"kind": "serial", "port": device, "terminator": "cr"}},
+        "monitor": {"port": 0},
     })
     service = StationService(config)
     events = service.events.subscribe()

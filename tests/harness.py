@@ -57,6 +57,7 @@ def station_config(tmp_path: Path, broker: BrokerConfig, site: str, device: str,
         "station": {"site": site, "id": station, "database": tmp_path / f"{station}.db"},
         "broker": broker.model_dump(),
         "uplink": {"resend_after_s": 0.5, "order_timeout_s": 1.0},
+        "monitor": {"port": 0},
         "scanners": {"gun": {"kind": "serial", "port": device, "terminator": "cr", **extra}},
     })
 

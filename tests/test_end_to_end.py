@@ -44,6 +44,7 @@ def _station_config(tmp_path: Path, broker: BrokerConfig, site: str, device: str
         "station": {"site": site, "id": "pack-01", "database": tmp_path / "station.db"},
         "broker": broker.model_dump(),
         "uplink": {"resend_after_s": 0.5},
+        "monitor": {"port": 0},
         "debounce": {"window_ms": 0},  # the duplicate below is a real second scan
         "scanners": {"gun": {"kind": "serial", "port": device, "terminator": "cr"}},
     })

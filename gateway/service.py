@@ -47,6 +47,7 @@ from gateway.station import Context, Judgement, Station
 from gateway.uplink import Uplink
 from gateway.workflow import OrderUnavailable, Pending, ScanWorkflow
 from scangw import protocol
+from scangw.logs import escape_scan
 from scangw.sales.registration import ScanMode
 
 if TYPE_CHECKING:
@@ -309,8 +310,8 @@ class StationService:
                 # line follow the store's truth.
                 self.station.undo(entry)
                 log.warning("order store refused %s on %s line %s after the station accepted"
-                            " it: %s", entry.serial or "a not-readable entry", entry.order_id,
-                            entry.line_number, entry.store_message)
+                            " it: %s", escape_scan(entry.serial or "a not-readable entry"),
+                            entry.order_id, entry.line_number, entry.store_message)
                 driver = self.scanners.get(entry.scanner)
                 if driver is not None:
                     self._spawn(driver.feedback(False))

@@ -10,10 +10,25 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from scangw import __version__
 from scangw.mqtt import SecretMissing
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _config(model: type[M], path: Path) -> M | None:
+    """The validated config file, or None after printing every problem in it."""
+    from scangw.configfile import ConfigError, load
+
+    try:
+        return load(model, path)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return None
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -58,10 +73,8 @@ def _cmd_station(args: argparse.Namespace) -> int:
     from gateway.service import StationService
     from scangw.configfile import ConfigError, load
 
-    try:
-        config = load(StationConfig, args.config)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+    config = _config(StationConfig, args.config)
+    if config is None:
         return 1
 
     async def serve() -> None:
@@ -95,12 +108,9 @@ def _cmd_station(args: argparse.Namespace) -> int:
 def _cmd_store(args: argparse.Namespace) -> int:
     from orderstore.config import StoreConfig
     from orderstore.service import StoreService
-    from scangw.configfile import ConfigError, load
 
-    try:
-        config = load(StoreConfig, args.config)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+    config = _config(StoreConfig, args.config)
+    if config is None:
         return 1
     try:
         service = StoreService(config)
@@ -144,12 +154,9 @@ def _cmd_devices(_args: argparse.Namespace) -> int:
 def _cmd_listen(args: argparse.Namespace) -> int:
     from drivers.listen import listen
     from gateway.config import StationConfig
-    from scangw.configfile import ConfigError, load
 
-    try:
-        config = load(StationConfig, args.config)
-    except ConfigError as exc:
-        print(exc.render(), file=sys.stderr)
+    config = _config(StationConfig, args.config)
+    if config is None:
         return 1
     unknown = [n for n in args.names if n not in config.scanners]
     if unknown:
@@ -178,13 +185,11 @@ def _cmd_commands_sheet(args: argparse.Namespace) -> int:
     config = CommandConfig()
     if args.config is not None:
         from gateway.config import StationConfig
-        from scangw.configfile import ConfigError, load
 
-        try:
-            config = load(StationConfig, args.config).commands
-        except ConfigError as exc:
-            print(exc.render(), file=sys.stderr)
+        station = _config(StationConfig, args.config)
+        if station is None:
             return 1
+        config = station.commands
     path = write_command_sheet(args.out, config, args.page_size, args.order, args.slip)
     print(f"wrote {path}")
     return 0

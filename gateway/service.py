@@ -247,6 +247,10 @@ class StationService:
     async def _finish(self, pending: Pending) -> None:
         try:
             judgement = await pending.work
+        except Exception as exc:  # the held scans must still be answered
+            log.exception("could not carry out %s", escape_scan(pending.data))
+            judgement = self.station.refuse(pending.scanner, pending.received_ns, pending.data,
+                                            "internal_error", f"station error, scan again: {exc}")
         finally:
             held, self._held = self._held or deque(), None
         self._journal(judgement)

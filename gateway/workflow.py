@@ -35,6 +35,9 @@ class Pending:
     """A scan whose answer needs the store (opening an order)."""
 
     work: Awaitable[Judgement]
+    scanner: str
+    received_ns: int
+    data: str
 
 
 Outcome = Judgement | Pending | None
@@ -81,7 +84,8 @@ class ScanWorkflow:
         if name is CommandName.NOT_READABLE:
             return station.register(scanner, None, received_ns, data)
         if name is CommandName.OPEN_ORDER and command.argument is not None:
-            return Pending(self._open_order(scanner, command.argument, received_ns, data))
+            return Pending(self._open_order(scanner, command.argument, received_ns, data),
+                           scanner, received_ns, data)
         if name in (CommandName.NEXT_LINE, CommandName.PREV_LINE):
             step = 1 if name is CommandName.NEXT_LINE else -1
             line = station.move_line(scanner, step)
@@ -95,7 +99,8 @@ class ScanWorkflow:
             if current is None:
                 return station.refuse(scanner, received_ns, data, "no_document",
                                       "nothing to post: no order open")
-            return Pending(self._post(scanner, current[0], received_ns, data))
+            return Pending(self._post(scanner, current[0], received_ns, data),
+                           scanner, received_ns, data)
         if name is CommandName.UNDO_LAST:
             return self._undo(scanner, received_ns, data)
         if name is CommandName.CANCEL:

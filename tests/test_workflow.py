@@ -187,3 +187,32 @@ def test_a_bounce_is_one_scan_not_a_duplicate(
     finally:
         store.stop()
     assert answers == [(True, "added", "SN-1"), (True, "added", "SN-2")]
+
+
+def test_scans_held_behind_a_failing_order_open_are_still_answered(
+    tmp_path: Path, pty_pair: Pty
+) -> None:
+    from drivers.base import RawScan
+    from gateway.service import StationService
+    from scangw.broker import free_port
+
+    config = station_config(tmp_path, BrokerConfig(port=free_port()), new_site(),
+                            pty_pair.path)
+
+    async def broken_fetch(order_id: str) -> list[Any]:
+        raise RuntimeError(f"bug while fetching {order_id}")
+
+    async def scenario() -> list[tuple[bool, str]]:
+        service = StationService(config)
+        events = service.events.subscribe()
+        await service.start()
+        try:
+            service.workflow._fetch_order = broken_fetch  # noqa: SLF001 - inject the fault
+            service.on_scan(RawScan("gun", b"SO-1001"))
+            service.on_scan(RawScan("gun", b"SN-HELD"))
+            return [((e := (await next_event(events, DecisionMade)).entry).accepted, e.reason)
+                    for _ in range(2)]
+        finally:
+            await service.stop()
+
+    assert asyncio.run(scenario()) == [(False, "internal_error"), (False, "no_document")]

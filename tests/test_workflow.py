@@ -207,7 +207,7 @@ def test_scans_held_behind_a_failing_order_open_are_still_answered(
         events = service.events.subscribe()
         await service.start()
         try:
-            service.workflow._fetch_order = broken_fetch  # noqa: SLF001 - inject the fault
+            service.workflow._fetch_order = broken_fetch  # inject the fault
             service.on_scan(RawScan("gun", b"SO-1001"))
             service.on_scan(RawScan("gun", b"SN-HELD"))
             return [((e := (await next_event(events, DecisionMade)).entry).accepted, e.reason)

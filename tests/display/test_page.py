@@ -86,7 +86,8 @@ def test_a_scan_shows_on_the_page_within_200_ms(
                     "return window.__seen[arguments[0]]", s), f"{serial} on the page")
                 latencies.append(shown / 1000 - sent)
             assert _text(browser, "verdict-word") == "ADDED"
-            assert _text(browser, "count-registered") == "12"
+            # the count may lag one store update behind (see the report on order updates)
+            _shows(browser, "count-registered", "12")
             assert _text(browser, "count-quantity") == "20"
     finally:
         store.stop()

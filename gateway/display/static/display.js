@@ -23,7 +23,7 @@
     $("mode-icon").textContent = remove ? "−" : "+";
     $("mode-word").textContent = remove ? "REMOVE" : "ADD";
     $("mode-hint").textContent = remove
-      ? "scanning a listed serial TAKES IT OFF the line"
+      ? "scans TAKE SERIALS OFF the line"
       : "scans are added to the line";
   }
 

@@ -66,7 +66,7 @@ def live_display(config: StationConfig, display: DisplayConfig,
     def run() -> None:
         try:
             asyncio.run(main())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc)
             else:

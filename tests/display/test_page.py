@@ -48,12 +48,16 @@ def _open(browser: webdriver.Chrome, url: str) -> None:
            "the first snapshot on the page")
 
 
+def _classes(browser: webdriver.Chrome) -> list[str]:
+    return str(browser.find_element(By.TAG_NAME, "body").get_attribute("class")).split()
+
+
 def _scan(pty: Pty, text: str) -> None:
     pty.write(text.encode() + b"\r")
 
 
 def _shows(browser: webdriver.Chrome, element_id: str, text: str) -> str:
-    return _until(lambda: text in (t := _text(browser, element_id)) and t,
+    return _until(lambda: t if text in (t := _text(browser, element_id)) else "",
                   f"{text!r} in #{element_id} (it shows {_text(browser, element_id)!r})")
 
 
@@ -75,7 +79,8 @@ def test_a_scan_shows_on_the_page_within_200_ms(
                 window.__seen = {};
                 const el = document.getElementById('verdict-data');
                 new MutationObserver(() => {
-                  if (!(el.textContent in window.__seen)) window.__seen[el.textContent] = Date.now();
+                  const text = el.textContent;
+                  if (!(text in window.__seen)) window.__seen[text] = Date.now();
                 }).observe(el, {childList: true, characterData: true, subtree: true});""")
             latencies = []
             for i in range(12):
@@ -112,8 +117,7 @@ def test_a_refusal_shows_its_reason_in_words(
             message = _text(browser, "verdict-message")
             assert message == "SN-DUP-1 is already registered on SO-1 line 1"
             assert _text(browser, "verdict-icon") == "✖"
-            assert "verdict-bad" in browser.find_element(By.TAG_NAME, "body").get_attribute(
-                "class").split()
+            assert "verdict-bad" in _classes(browser)
             assert _text(browser, "count-registered") == "2"
             if os.environ.get("SCANGW_WRITE_SCREENSHOT"):
                 _screenshot(browser, REPO / "docs" / "display-800x480.png")
@@ -137,8 +141,7 @@ def test_touching_remove_changes_the_mode_at_the_station(
                       "REMOVE mode at the station")
             _shows(browser, "mode-word", "REMOVE")
             _shows(browser, "verdict-data", "SGW-MODE-REMOVE")  # the barcode's own path
-            assert "mode-remove" in browser.find_element(By.TAG_NAME, "body").get_attribute(
-                "class").split()
+            assert "mode-remove" in _classes(browser)
             _scan(pty_pair, "SN-R1")  # in REMOVE mode the scan takes the serial off
             _shows(browser, "verdict-word", "REMOVED")
             _shows(browser, "count-registered", "0")
@@ -189,7 +192,7 @@ def test_a_late_refusal_shows_a_banner_until_acknowledged(
             browser.find_element(By.CSS_SELECTOR, ".alert-store_refusal button.ack").click()
             _until(lambda: not browser.find_elements(By.CSS_SELECTOR, ".alert"),
                    "the banner to go after the touch")
-            assert live.call(lambda: live.display.alerts.open()) == []
+            assert live.call(live.display.alerts.open) == []
     finally:
         store.stop()
 

@@ -68,6 +68,11 @@ class _Browser:
             self.queue.get_nowait()  # only the newest whole snapshot matters
         self.queue.put_nowait(message)
 
+    def close(self) -> None:
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)  # ends its stream
+
 
 class DisplayServer:
     """Serves the live page for the packer; start()/stop() with the station."""
@@ -129,8 +134,7 @@ class DisplayServer:
             self.service.events.unsubscribe(self._events)
             self._events = None
         for browser in self._browsers:
-            with contextlib.suppress(asyncio.QueueFull):
-                browser.queue.put_nowait(None)  # ends its stream
+            browser.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -140,8 +144,12 @@ class DisplayServer:
     async def _consume(self) -> None:
         assert self._events is not None
         while True:
-            self.take(await self._events.get())
-            self._push()
+            event = await self._events.get()
+            try:
+                self.take(event)
+                self._push()
+            except Exception:  # a display bug must not freeze the page for good
+                log.exception("display: could not show %s", event)
 
     def take(self, event: Event) -> None:
         """Fold one station event into what the page shows."""
@@ -162,8 +170,11 @@ class DisplayServer:
 
     async def _watch(self) -> None:
         while True:
-            self.check_uplink(time.monotonic())
-            self._push()
+            try:
+                self.check_uplink(time.monotonic())
+                self._push()
+            except Exception:
+                log.exception("display: could not refresh the page")
             await asyncio.sleep(TICK_S)
 
     def check_uplink(self, now: float) -> None:
@@ -259,7 +270,12 @@ class DisplayServer:
             return web.json_response({"error": f"{name.value} has no button here"},
                                      status=400)
         # shielded: a browser that hangs up must not cut a command in half
-        await asyncio.shield(self.service.command(scanner, Command(name)))
+        try:
+            await asyncio.shield(self.service.command(scanner, Command(name)))
+        except Exception as exc:
+            log.exception("display: %s from the touch screen failed", name.value)
+            return web.json_response({"error": f"{name.value} failed at the station: {exc};"
+                                               " scan its barcode or try again"}, status=500)
         return web.json_response({"ok": True, "command": name.value})
 
     async def _ack(self, request: web.Request) -> web.StreamResponse:

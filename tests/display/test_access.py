@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import time
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 
-from gateway.display import DisplayConfig
+from gateway.display import DisplayConfig, DisplayServer
+from gateway.service import StationService
 from scangw.mqtt import BrokerConfig, SecretMissing
 from scangw.sales.registration import ScanMode
 from tests.conftest import Pty
@@ -151,3 +153,25 @@ def test_a_token_that_cannot_be_read_is_a_clear_error(tmp_path: Path,
     assert DisplayConfig(token_env=VAR).token() == "tok"
     with pytest.raises(ValueError, match="not both"):
         DisplayConfig(token_env=VAR, token_file=tmp_path / "empty")
+
+
+def test_a_taken_port_or_an_unknown_scanner_is_a_clear_error(
+    tmp_path: Path, broker_config: BrokerConfig, pty_pair: Pty
+) -> None:
+    service = StationService(station_config(tmp_path, broker_config, new_site(),
+                                            pty_pair.path))
+
+    async def run() -> None:
+        first = DisplayServer(service, DisplayConfig(port=0))
+        await first.start()
+        try:
+            with pytest.raises(OSError, match=rf"cannot listen on 127.0.0.1:{first.port}:"
+                                              r".*set display.port"):
+                await DisplayServer(service, DisplayConfig(port=first.port)).start()
+        finally:
+            await first.stop()
+        with pytest.raises(ValueError, match=r"display.scanner: no scanner named 'nobody';"
+                                             r" this station has gun"):
+            await DisplayServer(service, DisplayConfig(port=0, scanner="nobody")).start()
+
+    asyncio.run(run())

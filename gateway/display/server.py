@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
@@ -30,7 +30,9 @@ from gateway.display.view import (
     snapshot,
 )
 from gateway.events import DecisionMade, Event, StoreAnswered
-from gateway.service import StationService
+
+if TYPE_CHECKING:  # the service starts the display: no import cycle at run time
+    from gateway.service import StationService
 
 log = logging.getLogger(__name__)
 

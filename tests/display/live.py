@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from gateway.config import StationConfig
-from gateway.display import DisplayConfig, DisplayServer
+from gateway.display import DisplayConfig
+from gateway.display.server import DisplayServer
 from gateway.service import StationService
 from tests.harness import TIMEOUT, running_station
 

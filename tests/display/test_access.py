@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 
-from gateway.display import DisplayConfig, DisplayServer
+from gateway.display import DisplayConfig
+from gateway.display.server import DisplayServer
 from gateway.service import StationService
 from scangw.mqtt import BrokerConfig, SecretMissing
 from scangw.sales.registration import ScanMode

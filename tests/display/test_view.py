@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from gateway.display.view import (
     Alerts,
     RecentEntries,
@@ -76,3 +79,10 @@ def test_the_snapshot_follows_the_scanners_context() -> None:
                            "registered": 0, "quantity": 1, "position": 2, "lines": 2}
     assert (other["mode"], other["line"]["registered"], other["line"]["position"]) == (
         "add", 2, 1)
+
+
+def test_the_config_does_not_load_the_web_framework() -> None:
+    """``scangw check`` and a station without a display never import aiohttp."""
+    code = ("import sys, gateway.display, gateway.display.config;"
+            " sys.exit('aiohttp' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
+from gateway.display.server import _Browser
 from gateway.display.view import (
     Alerts,
     RecentEntries,
@@ -86,3 +88,18 @@ def test_the_config_does_not_load_the_web_framework() -> None:
     code = ("import sys, gateway.display, gateway.display.config;"
             " sys.exit('aiohttp' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_a_slow_browser_keeps_only_the_newest_snapshots() -> None:
+    """Offering never waits: a browser that does not read loses old snapshots."""
+    async def run() -> list[bytes | None]:
+        browser = _Browser("gun")
+        for i in range(10):
+            browser.offer(f"s{i}".encode())
+        browser.offer(b"s9")  # unchanged: not sent again
+        seen = [browser.queue.get_nowait() for _ in range(browser.queue.qsize())]
+        browser.offer(b"s10")
+        browser.close()
+        return seen + [browser.queue.get_nowait() for _ in range(browser.queue.qsize())]
+
+    assert asyncio.run(run()) == [b"s6", b"s7", b"s8", b"s9", None]

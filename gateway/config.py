@@ -11,6 +11,7 @@ from drivers import ScannerConfig
 from gateway.commands import CommandConfig
 from gateway.debounce import DebounceConfig
 from gateway.decoding import DecoderConfig
+from gateway.display import DisplayConfig
 from gateway.retention import RetentionConfig
 from gateway.scan_rules import ScanRule, SerialPattern
 from scangw.mqtt import BrokerConfig
@@ -83,6 +84,8 @@ class StationConfig(BaseModel):
     serial_patterns: dict[str, SerialPattern] = Field(
         default_factory=dict, description="Serial number patterns per item id.")
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    display: DisplayConfig = Field(default_factory=DisplayConfig,
+                                   description="The operator display page (docs/display.md).")
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")

@@ -51,11 +51,13 @@ from scangw.logs import escape_scan
 from scangw.sales.registration import ScanMode
 
 if TYPE_CHECKING:
+    from gateway.display.server import DisplayServer
     from gateway.monitor import Monitor
 
 LIVE_KEYS = ("scan_rules", "serial_patterns", "debounce", "commands", "decoder", "retention")
 """Station config keys a SIGHUP applies at once."""
-RESTART_KEYS = ("station", "broker", "uplink", "scanners", "state_scope", "monitor")
+RESTART_KEYS = ("station", "broker", "uplink", "scanners", "state_scope", "monitor",
+                "display")
 """Station config keys that need a restart (they shape connections and devices)."""
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ class StationService:
         self._saved: dict[str, tuple[ScanMode, tuple[str, int] | None]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self.monitor: Monitor | None = None
+        self.display: DisplayServer | None = None
         self._background: set[asyncio.Future[object]] = set()
 
     async def start(self) -> None:
@@ -118,10 +121,18 @@ class StationService:
                           self.config.monitor.host, self.config.monitor.port, exc.strerror)
             else:
                 self.monitor = monitor
+        if self.config.display.enabled:
+            from gateway.display.server import DisplayServer  # aiohttp only when used
+
+            self.display = DisplayServer(self, self.config.display)
+            await self.display.start()
         log.info("station %s/%s ready with %d scanner(s)", self.config.station.site,
                  self.config.station.id, len(self.scanners))
 
     async def stop(self) -> None:
+        if self.display is not None:
+            await self.display.stop()
+            self.display = None
         if self.monitor is not None:
             await self.monitor.stop()
             self.monitor = None

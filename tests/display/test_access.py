@@ -6,12 +6,14 @@ import asyncio
 import http.client
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 
+from gateway.config import StationConfig
 from gateway.display import DisplayConfig
 from gateway.display.server import DisplayServer
 from gateway.service import StationService
@@ -19,7 +21,7 @@ from scangw.mqtt import BrokerConfig, SecretMissing
 from scangw.sales.registration import ScanMode
 from tests.conftest import Pty
 from tests.display.live import LiveDisplay, live_display
-from tests.harness import make_store, new_site, started, station_config
+from tests.harness import make_store, new_site, running_station, started, station_config
 
 
 def _until(fn: Callable[[], object], what: str) -> None:
@@ -176,3 +178,30 @@ def test_a_taken_port_or_an_unknown_scanner_is_a_clear_error(
             await DisplayServer(service, DisplayConfig(port=0, scanner="nobody")).start()
 
     asyncio.run(run())
+
+
+def test_the_station_service_serves_the_page_when_enabled(
+    tmp_path: Path, broker_config: BrokerConfig, pty_pair: Pty
+) -> None:
+    """The wiring: display.enabled starts the page with the station, stop stops it."""
+    site = new_site()
+    store = started(make_store(tmp_path, broker_config, site))
+    base = station_config(tmp_path, broker_config, site, pty_pair.path)
+    config = StationConfig.model_validate(
+        {**base.model_dump(), "display": {"enabled": True, "port": 0}})
+
+    async def scenario() -> tuple[int, object]:
+        async with running_station(config) as (service, _events):
+            assert service.display is not None
+            url = f"http://127.0.0.1:{service.display.port}/"
+            page = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(url, timeout=5).read())
+            held = service
+        return len(page), held.display
+
+    try:
+        size, after = asyncio.run(scenario())
+    finally:
+        store.stop()
+    assert size > 500
+    assert after is None

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from gateway.events import DecisionMade
 from gateway.service import StationService
@@ -20,15 +18,6 @@ from tests.conftest import Pty
 from tests.harness import make_store, new_site, rows, running_station, started, station_config
 
 SCANS = 300
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    """A broker this test may stop and start again on the same port."""
-    broker = LocalBroker(tmp_path / "broker")
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def _type_scans(pty: Pty, count: int, gap_s: float) -> threading.Thread:

@@ -97,11 +97,9 @@ def write_config(config: StationConfig, path: Path) -> Path:
 class StationProcess:
     """``python -m scangw.cli station --config FILE``, killed and started at will."""
 
-    def __init__(self, config_path: Path, log_path: Path,
-                 preexec: Callable[[], None] | None = None) -> None:
+    def __init__(self, config_path: Path, log_path: Path) -> None:
         self.config_path = config_path
         self.log_path = log_path
-        self._preexec = preexec
         self._process: subprocess.Popen[bytes] | None = None
         self._online_before = 0
 
@@ -112,7 +110,7 @@ class StationProcess:
             self._process = subprocess.Popen(
                 [sys.executable, "-X", "faulthandler", "-m", "scangw.cli", "station", "--config",
                  str(self.config_path)],
-                stdout=log, stderr=subprocess.STDOUT, preexec_fn=self._preexec,
+                stdout=log, stderr=subprocess.STDOUT,
                 cwd=Path(__file__).resolve().parents[2],
             )
 

@@ -72,9 +72,10 @@ def test_sigkill_during_bursts_loses_and_doubles_nothing(
             blob = b"".join(f"{serial(sent + i)}\r".encode() for i in range(BURST))
             writer = write_in_background(pty_pair.write, blob)
             sent += BURST
+            target = base + kill_after
             try:
                 wait_for(f"{kill_after} answers of the burst",
-                         lambda: count(db, JOURNAL) >= base + kill_after, 20, 0.01)
+                         lambda: count(db, JOURNAL) >= target, 20, 0.01)  # noqa: B023
             except AssertionError as exc:
                 raise AssertionError(f"{exc}; the station's stacks:\n{station.dump()}") from None
             station.kill()
@@ -92,7 +93,8 @@ def test_sigkill_during_bursts_loses_and_doubles_nothing(
           f" {time.monotonic() - started_at:.1f}s")
     figures = account(db, tmp_path / "store.db", sent, "SIGKILL during bursts")
     assert all(n < BURST for n in at_kill), f"a kill came after its burst: {at_kill}"
-    assert figures.lost == 0 and figures.doubled == 0
+    assert figures.lost == 0
+    assert figures.doubled == 0
     assert figures.confirmed == figures.answered_good > BURST
     store_serials = [r[0] for r in rows(tmp_path / "store.db",
                                         "SELECT serial FROM sales_registration")]

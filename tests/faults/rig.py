@@ -168,6 +168,7 @@ class PluggedPty:
         self.link = link
         self.master = -1
         self.slave = -1
+        self._lock = threading.Lock()
         self.plug()
 
     def plug(self) -> None:
@@ -178,10 +179,11 @@ class PluggedPty:
         self.link.symlink_to(os.ttyname(self.slave))
 
     def unplug(self) -> None:
-        for fd in (self.master, self.slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.master = self.slave = -1
+        with self._lock:
+            for fd in (self.master, self.slave):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self.master = self.slave = -1
         with contextlib.suppress(FileNotFoundError):
             self.link.unlink()
 
@@ -189,6 +191,18 @@ class PluggedPty:
         view = memoryview(data)
         while view:
             view = view[os.write(self.master, view):]
+
+    def trickle(self, data: bytes, chunk: int, gap_s: float) -> bytes:
+        """Write ``data`` a few bytes at a time until it is all out or the scanner is
+        unplugged (from another thread); returns what got out."""
+        out = 0
+        while out < len(data):
+            with self._lock:
+                if self.master < 0:
+                    break
+                out += os.write(self.master, data[out:out + chunk])
+            time.sleep(gap_s)
+        return data[:out]
 
 
 def write_in_background(write: Callable[[bytes], None], data: bytes) -> threading.Thread:

@@ -13,14 +13,15 @@ from pathlib import Path
 
 from scangw.broker import LocalBroker
 from scangw.mqtt import BrokerConfig
-from tests.faults.rig import PluggedPty, account, pending, serial, wait_for
+from tests.faults.rig import PluggedPty, account, count, pending, serial, wait_for
 from tests.harness import make_store, new_site, rows, running_station, started, station_config
 
 PACED = 80
-BURST = 400
+BURST = 1000
 
 
-def _operate(scanner: PluggedPty, online: Callable[[], bool]) -> int:
+def _operate(scanner: PluggedPty, online: Callable[[], bool], answers: Callable[[], int],
+             ) -> int:
     """The packer's side; returns how many whole scans were sent."""
     sent = 0
 
@@ -48,7 +49,8 @@ def _operate(scanner: PluggedPty, online: Callable[[], bool]) -> int:
     out: list[bytes] = []
     writer = threading.Thread(target=lambda: out.append(scanner.trickle(burst, 37, 0.001)))
     writer.start()
-    time.sleep(0.15)
+    wait_for("the station to answer part of the burst", lambda: answers() >= 2 * PACED + 50,
+             10, 0.005)
     scanner.unplug()
     writer.join()
     assert 0 < len(out[0]) < len(burst), "the unplug did not come mid-burst"
@@ -73,7 +75,8 @@ def test_scanner_unplugged_and_replugged_mid_stream(
         nonlocal sent
         async with running_station(config) as (service, _events):
             driver = service.scanners["gun"]
-            sent = await asyncio.to_thread(_operate, scanner, lambda: driver.online)
+            sent = await asyncio.to_thread(_operate, scanner, lambda: driver.online,
+                                           lambda: count(db, "SELECT COUNT(*) FROM journal"))
             deadline = time.monotonic() + 30
             while pending(db) or not _quiet(db, sent):
                 assert time.monotonic() < deadline, "the station did not settle"

@@ -25,7 +25,7 @@ from tests.faults.rig import (
 from tests.harness import make_store, new_site, rows, started, station_config
 
 BURST = 2000
-KILL_AFTER = (250, 900, 1600)
+KILL_AFTER = (200, 600, 1000)
 """Journal rows of each burst to wait for before the kill: early, middle, late."""
 JOURNAL = "SELECT COUNT(*) FROM journal"
 

@@ -26,7 +26,9 @@ from tests.harness import make_store, new_site, rows, started, station_config
 
 BURST = 2000
 KILL_AFTER = (200, 600, 1000)
-"""Journal rows of each burst to wait for before the kill: early, middle, late."""
+"""Journal rows of each burst to wait for before the kill: early, middle, late (the
+station commits what it read in one transaction, so a loaded machine may see the
+whole burst at once: then the kill still comes with the outbox full)."""
 JOURNAL = "SELECT COUNT(*) FROM journal"
 
 
@@ -61,7 +63,7 @@ def test_sigkill_during_bursts_loses_and_doubles_nothing(
     station = StationProcess(write_config(config, tmp_path / "station.yaml"),
                              tmp_path / "station.log")
     sent = 0
-    at_kill: list[int] = []
+    at_kill: list[tuple[int, int]] = []
     started_at = time.monotonic()
     try:
         station.start()
@@ -79,7 +81,7 @@ def test_sigkill_during_bursts_loses_and_doubles_nothing(
             except AssertionError as exc:
                 raise AssertionError(f"{exc}; the station's stacks:\n{station.dump()}") from None
             station.kill()
-            at_kill.append(count(db, JOURNAL) - base)
+            at_kill.append((count(db, JOURNAL) - base, pending(db)))
             station.start()
             writer.join(60)
             assert not writer.is_alive(), "the restarted station does not read the scanner"
@@ -89,10 +91,11 @@ def test_sigkill_during_bursts_loses_and_doubles_nothing(
     finally:
         station.stop()
         store.stop()
-    print(f"killed {len(at_kill)} times, after {at_kill} of {BURST} journal rows per burst;"
-          f" {time.monotonic() - started_at:.1f}s")
+    print(f"killed {len(at_kill)} times; (journal rows of the burst, outbox) at each kill:"
+          f" {at_kill}; {time.monotonic() - started_at:.1f}s")
     figures = account(db, tmp_path / "store.db", sent, "SIGKILL during bursts")
-    assert all(n < BURST for n in at_kill), f"a kill came after its burst: {at_kill}"
+    assert all(n < BURST or outbox > 0 for n, outbox in at_kill), \
+        f"a kill came when the burst was all answered and delivered: {at_kill}"
     assert figures.lost == 0
     assert figures.doubled == 0
     assert figures.confirmed == figures.answered_good > BURST

@@ -10,10 +10,11 @@ settings, the wire models on arbitrary JSON, and the store's inbound check.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,11 +28,13 @@ from pydantic import BaseModel, ValidationError
 import drivers.keymaps as keys
 from drivers.base import RawScan
 from drivers.framing import Framer
+from drivers.keyboard_wedge import KeyboardWedgeConfig, KeyboardWedgeScanner
 from drivers.keydecoder import KeyDecoder
 from gateway.decoding import BadRead, DecodedScan, DecoderConfig, decode
 from orderstore.service import StoreService
 from scangw import protocol
 from scangw.mqtt import BrokerConfig
+from tests.drivers.fake_evdev import Event, FakeSource, scanner_nodes
 from tests.harness import make_store
 
 FUZZ = settings(max_examples=120, deadline=None,
@@ -347,3 +350,43 @@ def test_store_check_drops_any_other_topic(store: StoreService, topic: str,
     """Topics it did not subscribe never reach it through the broker; its check still
     drops them (a broker ACL or subscription mistake must not crash the store)."""
     _check(store, _message(topic, payload, None, None))
+
+
+def test_a_wedge_scanner_survives_an_endless_alt_keypad_code() -> None:
+    """The same through the keyboard-wedge driver (fake evdev at the hardware
+    boundary): the scanner keeps working and the next scan arrives."""
+    async def main() -> tuple[list[RawScan], BaseException | None]:
+        _media, keyboard = scanner_nodes()
+        driver = KeyboardWedgeScanner("kb", KeyboardWedgeConfig.model_validate(
+            {"path": keyboard.path, "reattach_interval_s": 0.02}),
+            source=FakeSource(keyboard))
+        scans: list[RawScan] = []
+        task = asyncio.create_task(driver.run(scans.append))
+        try:
+            await asyncio.wait_for(_until(lambda: driver.online), 5)
+            digit = next(iter(keys.KEYPAD_DIGITS))
+            keyboard.events.put_nowait(Event(keys.EV_KEY, keys.KEY_LEFTALT, 1))
+            for _ in range(5000):
+                keyboard.events.put_nowait(Event(keys.EV_KEY, digit, 1))
+                keyboard.events.put_nowait(Event(keys.EV_KEY, digit, 0))
+            keyboard.events.put_nowait(Event(keys.EV_KEY, keys.KEY_LEFTALT, 0))
+            keyboard.events.put_nowait(Event(keys.EV_KEY, keys.KEY_ENTER, 1))
+            keyboard.type_text([(30, False), (48, False)])
+            keyboard.events.put_nowait(Event(keys.EV_KEY, keys.KEY_ENTER, 1))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_until(lambda: any(s.data == b"ab" for s in scans)
+                                              or task.done()), 5)
+            return scans, task.exception() if task.done() else None
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    scans, died = asyncio.run(main())
+    assert died is None, f"the wedge driver died: {died!r}"
+    assert [s.data for s in scans][-1:] == [b"ab"]
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    while not check():
+        await asyncio.sleep(0.005)

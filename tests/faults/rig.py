@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -97,19 +98,28 @@ def write_config(config: StationConfig, path: Path) -> Path:
 class StationProcess:
     """``python -m scangw.cli station --config FILE``, killed and started at will."""
 
-    def __init__(self, config_path: Path, log_path: Path) -> None:
+    def __init__(self, config_path: Path, log_path: Path, *,
+                 ignore_sigxfsz: bool = False) -> None:
         self.config_path = config_path
         self.log_path = log_path
+        self.ignore_sigxfsz = ignore_sigxfsz
+        """Start with SIGXFSZ ignored, so a write over RLIMIT_FSIZE fails with EFBIG
+        instead of killing the process (as a full disk fails with ENOSPC)."""
         self._process: subprocess.Popen[bytes] | None = None
         self._online_before = 0
 
     def start(self) -> None:
         assert self._process is None, "the station is already running"
         self._online_before = self._online_count()
+        argv = ["station", "--config", str(self.config_path)]
+        run = ["-m", "scangw.cli", *argv]
+        if self.ignore_sigxfsz:
+            run = ["-c", "import runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN);"
+                   f" sys.argv = ['scangw', *{argv!r}];"
+                   " runpy.run_module('scangw.cli', run_name='__main__')"]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-X", "faulthandler", "-m", "scangw.cli", "station", "--config",
-                 str(self.config_path)],
+                [sys.executable, "-X", "faulthandler", *run],
                 stdout=log, stderr=subprocess.STDOUT,
                 cwd=Path(__file__).resolve().parents[2],
             )
@@ -147,6 +157,11 @@ class StationProcess:
             self._process.wait(timeout=10)
             self._process = None
         return self.log_tail(6000)
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
 
     @property
     def alive(self) -> bool:
@@ -286,3 +301,46 @@ class CuttableProxy:
             for s in (source, sink):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+
+
+class Answers:
+    """What the station sends back to the scanner (feedback bytes), read from the
+    pty's master side in a thread: ACK (06) for good, NAK (15) for bad."""
+
+    GOOD, BAD = b"\x06", b"\x15"
+
+    def __init__(self, master: int) -> None:
+        self._master = master
+        self._seen = bytearray()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if ready:
+                try:
+                    data = os.read(self._master, 4096)
+                except OSError:
+                    return
+                with self._lock:
+                    self._seen += data
+
+    def take(self, n: int, timeout_s: float = 20.0) -> bytes:
+        """The next ``n`` answers (waits for them)."""
+        wait_for(f"{n} answers from the station", lambda: len(self._seen) >= n, timeout_s,
+                 0.01)
+        with self._lock:
+            got = bytes(self._seen[:n])
+            del self._seen[:n]
+        return got
+
+    def clear(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -9,7 +9,7 @@ import contextlib
 import errno
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -73,7 +73,8 @@ def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, (
-        f"cannot mount a 2 MiB tmpfs at {mount} (needs root or CAP_SYS_ADMIN): "
+        f"cannot mount a 2 MiB tmpfs at {mount} (needs root or CAP_SYS_ADMIN; "
+        "test_file_size_limit.py covers the same fault without): "
         f"{done.stderr.strip()}")
     try:
         yield SmallDisk(mount)
@@ -92,8 +93,7 @@ async def _scan(pty: Pty, events: asyncio.Queue[Event], first: int, n: int,
     return answers
 
 
-async def _until(what: str, check: object, timeout_s: float) -> None:
-    assert callable(check)
+async def _until(what: str, check: Callable[[], bool], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not check():
         assert time.monotonic() < deadline, f"timed out after {timeout_s}s: {what}"

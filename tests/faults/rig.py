@@ -241,6 +241,8 @@ class CuttableProxy:
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.accepted = 0
         self.restore()
 
@@ -266,7 +268,16 @@ class CuttableProxy:
                 conn.shutdown(socket.SHUT_RDWR)
             conn.close()
 
+    def stall(self) -> None:
+        """A black hole: connections stay open but nothing gets through (a dead
+        switch, a Wi-Fi dead spot); only keepalive can tell."""
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
+        self._flowing.set()
         self.cut()
 
     def _accept(self, listener: socket.socket) -> None:
@@ -294,6 +305,7 @@ class CuttableProxy:
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 sink.sendall(data)
         except OSError:
             pass

@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from gateway.events import DecisionMade
 from gateway.service import StationService
@@ -17,18 +15,10 @@ from orderstore.service import StoreService
 from scangw.broker import LocalBroker
 from scangw.mqtt import BrokerConfig
 from tests.conftest import Pty
+from tests.faults.rig import account
 from tests.harness import make_store, new_site, rows, running_station, started, station_config
 
 SCANS = 300
-
-
-@pytest.fixture
-def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
-    """A broker this test may stop and start again on the same port."""
-    broker = LocalBroker(tmp_path / "broker")
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def _type_scans(pty: Pty, count: int, gap_s: float) -> threading.Thread:
@@ -64,23 +54,9 @@ async def _outbox_empty(service: StationService, timeout_s: float = 30) -> None:
         await asyncio.sleep(0.1)
 
 
-def _account(tmp_path: Path, station_db: Path, sent: int) -> tuple[int, int, int, int]:
-    """(answered good, confirmed at the store, lost, doubled), printed for the log."""
-    good = {r[0] for r in rows(station_db, "SELECT id FROM journal WHERE accepted = 1")}
-    stored = [r[0] for r in rows(tmp_path / "store.db",
-                                 "SELECT id FROM station_registrations WHERE status = 'accepted'")]
-    lost = len(good - set(stored))
-    doubled = len(stored) - len(set(stored))
-    serials = [r[0] for r in rows(tmp_path / "store.db", "SELECT serial FROM sales_registration"
-                                  " WHERE status = 'live'")]
-    doubled += len(serials) - len(set(serials))
-    print(f"sent {sent}, answered good {len(good)}, confirmed at the store {len(stored)}, "
-          f"lost {lost}, doubled {doubled}")
-    return len(good), len(stored), lost, doubled
-
-
 def _scenario(tmp_path: Path, broker: LocalBroker, pty: Pty,
               fault: Callable[[StoreService], StoreService]) -> tuple[int, int, int, int]:
+    label = fault.__name__.replace("_", " ")
     site = new_site()
     config_broker = BrokerConfig(host=broker.host, port=broker.port)
     store = started(make_store(tmp_path, config_broker, site, {"SO-1": [(1, "PHONE", 10_000)]}))
@@ -102,7 +78,8 @@ def _scenario(tmp_path: Path, broker: LocalBroker, pty: Pty,
         store = asyncio.run(run())
     finally:
         store.stop()
-    return _account(tmp_path, config.station.database, SCANS)
+    figures = account(config.station.database, tmp_path / "store.db", SCANS, label)
+    return figures.answered_good, figures.confirmed, figures.lost, figures.doubled
 
 
 def test_broker_restart_during_a_stream_of_scans(

@@ -67,6 +67,10 @@ def alt_code_char(digits: str) -> str:
     return bytes([value]).decode("cp437")
 
 
+_MAX_ALT_DIGITS = 4
+"""Alt+0nnn is the longest code a keyboard can type."""
+
+
 class KeyDecoder:
     """Feed every input event; get a ``KeyScan`` when a terminator key goes down.
 
@@ -131,7 +135,10 @@ class KeyDecoder:
         ctrl = bool(self._held & _CTRL)
         alt = KEY_LEFTALT in self._held
         if alt and not ctrl and code in KEYPAD_DIGITS:
-            self._alt_digits += str(KEYPAD_DIGITS[code])
+            if len(self._alt_digits) < _MAX_ALT_DIGITS:
+                self._alt_digits += str(KEYPAD_DIGITS[code])
+            else:
+                self._overlong = True  # no Alt code is that long: garbage, a bad read
             return
         if code in KEYPAD:
             self._type(KEYPAD[code])

@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from gateway.display.server import DisplayServer
     from gateway.monitor import Monitor
 
+_VERDICT_RETRY_S = 0.5
+
 LIVE_KEYS = ("scan_rules", "serial_patterns", "debounce", "commands", "decoder", "retention")
 """Station config keys a SIGHUP applies at once."""
 RESTART_KEYS = ("station", "broker", "uplink", "scanners", "state_scope", "monitor",
@@ -312,11 +314,21 @@ class StationService:
     # -- what the store says ----------------------------------------------------------
 
     def _on_verdicts(self, verdicts: list[StoreVerdict]) -> None:
-        self.db.submit(settle(verdicts, undo_entry)).add_done_callback(self._settled)
+        try:
+            future = self.db.submit(settle(verdicts, undo_entry))
+        except RuntimeError:
+            return  # stopping: the entries stay pending and are sent again next time
+        future.add_done_callback(lambda f: self._settled(f, verdicts))
 
-    def _settled(self, future: asyncio.Future[list[JournalEntry]]) -> None:
+    def _settled(self, future: asyncio.Future[list[JournalEntry]],
+                 verdicts: list[StoreVerdict]) -> None:
         if future.exception() is not None:
-            log.error("could not record the store's verdicts: %s", future.exception())
+            # The store has them; we only failed to write that down (disk full):
+            # keep trying, or they would wait for the next reconnect.
+            log.error("could not record %d verdict(s) of the store: %s; retrying",
+                      len(verdicts), future.exception())
+            asyncio.get_running_loop().call_later(_VERDICT_RETRY_S, self._on_verdicts,
+                                                  verdicts)
             return
         for entry in future.result():
             accepted = entry.state is EntryState.CONFIRMED

@@ -123,7 +123,9 @@ class StoreService:
             return self._dropped(message.topic, f"{len(message.payload)} bytes is over the limit")
         if kind == protocol.topics.PRESENCE and not message.payload:
             return None  # a retained presence being cleared
-        model = _INBOUND_MODELS[kind]
+        model = _INBOUND_MODELS.get(kind)
+        if model is None:
+            return self._dropped(message.topic, f"the store does not take {kind} messages")
         try:
             parsed = model.validate_json(message.payload)
         except ValidationError as exc:

@@ -302,7 +302,7 @@ class StationService:
             self.station.revert(judgement)
             entry.accepted = False
             entry.reason = "journal_failed"
-            entry.message = f"not saved, scan again when fixed: {error}"
+            entry.message = _not_saved(error, self.db.path)
         latency = time.perf_counter_ns() - judgement.received_ns
         self.events.publish(DecisionMade(entry, latency))
         driver = self.scanners.get(entry.scanner)
@@ -372,3 +372,13 @@ def _all(changes: list[Callable[[sqlite3.Connection], None]],
             one(conn)
 
     return change
+
+
+def _not_saved(error: BaseException, path: object) -> str:
+    """What the packer and IT read when a decision could not be committed."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError | OSError) and (
+            "full" in text or "I/O" in text or "File too large" in text):
+        return (f"not saved: the station's disk is full or failing ({path}: {text}); "
+                "scan again when space is back")
+    return f"not saved, scan again when fixed: {text}"

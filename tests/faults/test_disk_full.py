@@ -131,7 +131,7 @@ def test_disk_full_under_the_station_database(
         assert refused, "no scan was refused while the disk was full"
         for e in refused:
             assert e.reason == "journal_failed", e
-            assert "not saved, scan again when fixed" in e.message
+            assert "not saved: the station's disk is full or failing" in e.message
             assert "full" in e.message, e.message
         small_disk.free()
         after = await _scan(pty_pair, events, 4 * STEP, STEP)

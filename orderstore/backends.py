@@ -30,6 +30,11 @@ REVISION_LOCK_SQL = "UPDATE store_revision SET revision = revision + 1 RETURNING
 takes the row lock that orders ledger writers across store instances."""
 
 
+LIVE_SALE_TABLE = "sales_registration"
+LIVE_SALE_INDEX = LIVE_SALE_TABLE + "_live_sale"
+"""The partial unique index behind R17 (one live sale per item and serial)."""
+
+
 class StoreUnavailable(RuntimeError):
     """The store's database cannot be opened; the message says which and why."""
 
@@ -57,7 +62,8 @@ class Backend(ABC):
         """Column names of ``table`` (empty if it does not exist)."""
 
     @abstractmethod
-    def is_unique_violation(self, exc: BaseException) -> bool: ...
+    def is_live_sale_violation(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the R17 index refusing a second live sale of a serial."""
 
     @abstractmethod
     def lock_migrations(self) -> None:
@@ -122,8 +128,10 @@ class SqliteBackend(Backend):
     def columns(self, table: str) -> set[str]:
         return {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
 
-    def is_unique_violation(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in str(exc)
+    def is_live_sale_violation(self, exc: BaseException) -> bool:
+        # SQLite names the columns, not the index
+        return isinstance(exc, sqlite3.IntegrityError) and str(exc) == (
+            f"UNIQUE constraint failed: {LIVE_SALE_TABLE}.item_id, {LIVE_SALE_TABLE}.serial")
 
     def lock_migrations(self) -> None:
         """``BEGIN IMMEDIATE`` already excludes every other writer."""
@@ -178,8 +186,9 @@ class PostgresBackend(Backend):
             " AND table_schema = current_schema()", (table,))
         return {r[0] for r in rows}
 
-    def is_unique_violation(self, exc: BaseException) -> bool:
-        return isinstance(exc, self._psycopg.errors.UniqueViolation)
+    def is_live_sale_violation(self, exc: BaseException) -> bool:
+        return (isinstance(exc, self._psycopg.errors.UniqueViolation)
+                and exc.diag.constraint_name == LIVE_SALE_INDEX)
 
     def lock_migrations(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (self._MIGRATION_LOCK,))

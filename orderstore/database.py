@@ -23,7 +23,7 @@ from typing import Any
 from orderstore.backends import REVISION_LOCK_SQL, Backend, Row, SqliteBackend, open_backend
 from orderstore.config import StoreSection
 from orderstore.migrations import migrate
-from orderstore.records_db import LIVE_SALE_INDEX, load_all, load_since, upsert
+from orderstore.records_db import load_all, load_since, upsert
 from scangw import protocol
 from scangw.sales.ledger import SalesLedger
 from scangw.sales.returns import ReturnCheck
@@ -79,7 +79,7 @@ class StoreDatabase:
             try:
                 upsert(self.db, changes, revision)
             except Exception as exc:
-                if self.db.is_unique_violation(exc) and LIVE_SALE_INDEX in str(exc):
+                if self.db.is_live_sale_violation(exc):
                     raise LiveSaleConflict(
                         "another store instance registered one of these serials first") from exc
                 raise

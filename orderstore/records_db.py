@@ -19,7 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from orderstore.backends import Backend
+from orderstore.backends import LIVE_SALE_INDEX, LIVE_SALE_TABLE, Backend
 from scangw.sales.records import RECORD_TYPES, Record
 
 TABLE_PREFIX = "sales_"
@@ -67,8 +67,7 @@ def _columns(kind: type[Any]) -> str:
 
 
 RECORD_TABLES: tuple[str, ...] = tuple(table_name(kind) for kind in RECORD_TYPES)
-LIVE_SALE_INDEX = table_name(RECORD_TYPES[-1]) + "_live_sale"
-"""The partial unique index behind R17; a write that breaks it is refused."""
+assert table_name(RECORD_TYPES[-1]) == LIVE_SALE_TABLE
 
 
 def create_record_tables(db: Backend) -> None:

@@ -19,6 +19,8 @@ from scangw.mqtt import BrokerConfig
 from tests.conftest import Pty
 from tests.harness import make_store, new_site, rows, running_station, started, station_config
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 SCANS = 300
 
 

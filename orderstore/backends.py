@@ -54,6 +54,10 @@ class Backend(ABC):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
 
     @abstractmethod
+    def stream(self, sql: str, args: Sequence[Any] = (), size: int = 1000) -> Iterator[Row]:
+        """Rows of a large query a chunk at a time, in one consistent snapshot."""
+
+    @abstractmethod
     def begin(self) -> None:
         """Start a write transaction."""
 
@@ -122,6 +126,11 @@ class SqliteBackend(Backend):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def stream(self, sql: str, args: Sequence[Any] = (), size: int = 1000) -> Iterator[Row]:
+        cur = self.conn.execute(sql, tuple(args))
+        while rows := cur.fetchmany(size):
+            yield from rows
+
     def begin(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
 
@@ -176,6 +185,12 @@ class PostgresBackend(Backend):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.conn.cursor() as cur:
             cur.executemany(self._sql(sql), rows)
+
+    def stream(self, sql: str, args: Sequence[Any] = (), size: int = 1000) -> Iterator[Row]:
+        with self.conn.transaction(), self.conn.cursor(name="scangw_stream") as cur:
+            cur.execute(self._sql(sql), tuple(args))
+            while rows := cur.fetchmany(size):
+                yield from rows
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")

@@ -35,6 +35,11 @@ def _fields(kind: type[Any]) -> list[dataclasses.Field[Any]]:
     return list(dataclasses.fields(kind))
 
 
+def field_names(kind: type[Any]) -> tuple[str, ...]:
+    """The columns of a record type's table, in field order."""
+    return tuple(f.name for f in _fields(kind))
+
+
 def _hints(kind: type[Any]) -> dict[str, Any]:
     return typing.get_type_hints(kind)
 

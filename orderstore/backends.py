@@ -76,6 +76,10 @@ class Backend(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def lost(self) -> bool:
+        """Whether the connection is gone (server restart, network): reopen it."""
+        return False
+
     def one(self, sql: str, args: Sequence[Any] = ()) -> Row | None:
         rows = self.execute(sql, args)
         return rows[0] if rows else None
@@ -210,6 +214,9 @@ class PostgresBackend(Backend):
 
     def close(self) -> None:
         self.conn.close()
+
+    def lost(self) -> bool:
+        return self.conn.closed or self.conn.broken
 
 
 def open_backend(section: StoreSection) -> Backend:

@@ -41,6 +41,7 @@ class StoreDatabase:
 
     def __init__(self, target: Path | StoreSection | Backend,
                  return_check: ReturnCheck = ReturnCheck.WARN) -> None:
+        self._section = target if isinstance(target, StoreSection) else None
         if isinstance(target, Backend):
             self.db = target
         elif isinstance(target, StoreSection):
@@ -170,13 +171,31 @@ class StoreDatabase:
             state.put(record, track=False)
         self._revision = revision
 
+    def _reconnect(self) -> None:
+        """A new connection after a lost one; the catch-up on the next write
+        takes in whatever changed meanwhile."""
+        if self._section is None:
+            return
+        log.warning("store database: connection lost; reconnecting")
+        with suppress(Exception):
+            self.db.close()
+        self.db = open_backend(self._section)
+
     def _current_revision(self) -> int:
         row = self.db.one("SELECT revision FROM store_revision")
         return int(row[0]) if row else 0
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self.db.begin()
+        if self.db.lost():
+            self._reconnect()
+        try:
+            self.db.begin()
+        except Exception:
+            if not self.db.lost():
+                raise
+            self._reconnect()  # found out on first use: the server restarted
+            self.db.begin()
         try:
             yield
             self.db.execute("COMMIT")

@@ -26,7 +26,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orderstore.config import StoreConfig
-from orderstore.database import StoreDatabase
+from orderstore.database import LiveSaleConflict, StoreDatabase
 from orderstore.registrations import apply_batches, draft_slip, order_state
 from scangw import __version__, protocol
 from scangw.mqtt import make_client
@@ -244,6 +244,8 @@ class StoreService:
                     ledger.post_packing_slip(slip.id, date.today())
         except SalesRuleError as exc:
             refused = (str(exc.reason), exc.message)
+        except LiveSaleConflict as exc:
+            refused = ("duplicate_serial", f"{exc}; scan the order again")
         if refused is not None:
             response = protocol.PostResponse(
                 store=self.config.store.id, order_id=request.order_id, posted=False,

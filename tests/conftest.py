@@ -22,7 +22,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "store_backend" in metafunc.fixturenames:
+    fixed = any("store_backend" in str(m.args[0])
+                for m in metafunc.definition.iter_markers("parametrize"))
+    if "store_backend" in metafunc.fixturenames and not fixed:
         chosen = metafunc.config.getoption("--store-backend")
         metafunc.parametrize("store_backend", BACKENDS if chosen == "both" else [chosen],
                              indirect=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orderstore.backends import open_backend
+from orderstore.backends import PostgresBackend, open_backend
 from orderstore.config import StoreSection
 from orderstore.database import LiveSaleConflict
 from orderstore.migrations import MIGRATIONS, migrate, schema_version
@@ -141,3 +141,15 @@ def test_a_redelivered_message_gets_the_same_verdict_from_any_instance(
     assert first == again
     assert [x.reason for x in first] == ["added", "duplicate_serial"]
     assert b.registration_count() == 2
+
+
+@pytest.mark.parametrize("store_backend", ["postgres"], indirect=True)
+def test_a_lost_connection_is_reopened_and_nothing_is_missed(open_store: OpenStore) -> None:
+    """Only PostgreSQL has a connection to lose (a server restart, the network)."""
+    a, b = open_store(), open_store()
+    a.put_order("SO-1", "C-1", [(1, "PHONE", 2)])
+    assert isinstance(a.db, PostgresBackend)
+    b.query("SELECT pg_terminate_backend(?)", (a.db.conn.info.backend_pid,))
+    b.put_order("SO-2", "C-1", [(1, "PHONE", 1)])
+    got = apply_batches(a, "dc-1", [batch("p1", [1], ["SN-1"], "SO-2")]).acks[0][0]
+    assert (got.status, got.reason) == ("accepted", "added")

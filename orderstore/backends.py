@@ -174,7 +174,9 @@ class PostgresBackend(Backend):
                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}"
                 " (check store.postgres in the store config)") from exc
         if section.schema_name:
-            self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{section.schema_name}"')
+            with self.transaction():  # IF NOT EXISTS alone races with another instance
+                self.lock_migrations()
+                self.conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{section.schema_name}"')
             self.conn.execute(f'SET search_path TO "{section.schema_name}"')
         self.where = section.where()
 

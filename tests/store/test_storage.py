@@ -4,13 +4,14 @@ several store instances sharing one database."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 
 import pytest
 
 from orderstore.backends import PostgresBackend, open_backend
 from orderstore.config import StoreSection
-from orderstore.database import LiveSaleConflict
+from orderstore.database import LiveSaleConflict, StoreDatabase
 from orderstore.migrations import MIGRATIONS, migrate, schema_version
 from orderstore.registrations import apply_batches
 from scangw import protocol
@@ -153,3 +154,28 @@ def test_a_lost_connection_is_reopened_and_nothing_is_missed(open_store: OpenSto
     b.put_order("SO-2", "C-1", [(1, "PHONE", 1)])
     got = apply_batches(a, "dc-1", [batch("p1", [1], ["SN-1"], "SO-2")]).acks[0][0]
     assert (got.status, got.reason) == ("accepted", "added")
+
+
+def test_instances_starting_together_migrate_once(section: StoreSection) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def start_one() -> None:
+        start.wait()
+        try:
+            StoreDatabase(section).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    db = open_backend(section)
+    try:
+        assert db.execute("SELECT version FROM schema_migrations ORDER BY version") == [
+            (m.version,) for m in MIGRATIONS]
+    finally:
+        db.close()

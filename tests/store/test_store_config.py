@@ -14,7 +14,8 @@ from orderstore.admin import add_store_tools
 from orderstore.backends import PostgresBackend, SqliteBackend, StoreUnavailable, open_backend
 from orderstore.config import PostgresSection, StoreSection
 from orderstore.migrations import MIGRATIONS
-from tests.store_backends import StoreBackend
+from tests import store_backends
+from tests.store_backends import SessionPostgres, StoreBackend
 
 SECRET = "s3cret-never-shown"  # noqa: S105 - a test value that must never show up
 
@@ -95,3 +96,10 @@ def test_store_migrate_with_a_bad_config_fails_clearly(tmp_path: Path,
     args = _parser().parse_args(["store", "migrate", "--config", str(config)])
     assert args.func(args) == 1
     assert "not both" in capsys.readouterr().err
+
+
+def test_no_postgresql_for_the_tests_is_a_loud_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never a silent skip: the session fixture fails and says how to get one."""
+    monkeypatch.setattr(store_backends, "ADMIN_DSN", "host=127.0.0.1 port=1 user=postgres")
+    with pytest.raises(RuntimeError, match=r"(?s)need PostgreSQL .*Run scripts/setup test"):
+        SessionPostgres().create()

@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,17 @@ POOL = 40
 INSTANCES = ("store-a", "store-b")
 
 
+@dataclass
+class Shared:
+    site: str
+    section: StoreSection
+    logs: list[Path]
+    procs: list[subprocess.Popen[bytes]]
+
+
 @pytest.fixture
 def shared_stores(tmp_path: Path, broker_config: BrokerConfig, test_postgres: SessionPostgres,
-                  ) -> Iterator[tuple[str, StoreSection, list[Path]]]:
+                  ) -> Iterator[Shared]:
     site = new_site()
     pg = {"dsn": test_postgres.dsn, "schema_name": f"shared_{site}"}
     section = StoreSection.model_validate({"sites": [site], "postgres": pg})
@@ -46,7 +55,8 @@ def shared_stores(tmp_path: Path, broker_config: BrokerConfig, test_postgres: Se
         seed.put_order(f"SO-{i}", "C-1", [(1, "PHONE", SCANS)])
     seed.close()
     online = _presence_watch(broker_config)
-    procs, logs = [], []
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
     for store_id in INSTANCES:
         config = tmp_path / f"{store_id}.yaml"
         config.write_text(yaml.safe_dump({
@@ -64,7 +74,7 @@ def shared_stores(tmp_path: Path, broker_config: BrokerConfig, test_postgres: Se
         while online() != set(INSTANCES) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert online() == set(INSTANCES), [p.read_text()[-2000:] for p in logs]
-        yield site, section, logs
+        yield Shared(site, section, logs, procs)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -92,11 +102,11 @@ def _presence_watch(broker: BrokerConfig) -> Any:
     return lambda: set(seen)
 
 
-@pytest.mark.slow
-def test_two_stores_on_postgres_answer_twenty_racing_stations(
-        broker_config: BrokerConfig, shared_stores: tuple[str, StoreSection, list[Path]]) -> None:
-    site, section, logs = shared_stores
-    stations = [SimStation(broker_config, site, f"pack-{i:02d}",
+def _race(broker_config: BrokerConfig, shared: Shared,
+          during: Callable[[], None] = lambda: None) -> list[SimStation]:
+    """20 stations send their scans, resend until all are answered, then send
+    everything once more; ``during`` runs while they are at it."""
+    stations = [SimStation(broker_config, shared.site, f"pack-{i:02d}",
                            [(f"SO-{i}", f"SN-{(i * 5 + j) % POOL}") for j in range(SCANS)])
                 for i in range(STATIONS)]
     try:
@@ -104,6 +114,7 @@ def test_two_stores_on_postgres_answer_twenty_racing_stations(
         threads = [threading.Thread(target=s.run, args=(deadline,)) for s in stations]
         for t in threads:
             t.start()
+        during()
         for t in threads:
             t.join()
         for s in stations:  # a redelivery of everything: the same verdicts again
@@ -112,6 +123,10 @@ def test_two_stores_on_postgres_answer_twenty_racing_stations(
     finally:
         for s in stations:
             s.close()
+    return stations
+
+
+def _check(stations: list[SimStation], section: StoreSection) -> None:
     assert [s.station for s in stations if s.unacked()] == []
     verdicts: Counter[str] = Counter()
     for s in stations:
@@ -130,6 +145,25 @@ def test_two_stores_on_postgres_answer_twenty_racing_stations(
         assert sorted(live) == sorted((f"SN-{n}", 1) for n in range(POOL))
     finally:
         db.close()
-    shared = [p.read_text() for p in logs]
+
+
+@pytest.mark.slow
+def test_two_stores_on_postgres_answer_twenty_racing_stations(
+        broker_config: BrokerConfig, shared_stores: Shared) -> None:
+    _check(_race(broker_config, shared_stores), shared_stores.section)
+    shared = [p.read_text() for p in shared_stores.logs]
     assert all("changed elsewhere since revision" in text for text in shared), \
         "both store instances should have written (each catches up on the other)"
+
+
+@pytest.mark.slow
+def test_a_store_killed_mid_stream_loses_nothing(broker_config: BrokerConfig,
+                                                 shared_stores: Shared) -> None:
+    """SIGKILL one instance while the stations send: the other answers the rest
+    (the broker hands the group's messages to it; stations resend the rest)."""
+    def kill_one() -> None:
+        time.sleep(0.3)
+        shared_stores.procs[0].kill()
+
+    _check(_race(broker_config, shared_stores, kill_one), shared_stores.section)
+    assert shared_stores.procs[0].wait(5) == -signal.SIGKILL

@@ -3,7 +3,7 @@ invoices, returns, inquiry, trace and printing.
 
 Each command opens the store's database directly and runs as one write
 transaction on the ledger, so it is all or nothing; a running store notices the
-commit (SQLite's data_version) and tells the stations holding the changed orders.
+commit (the store's revision row) and tells the stations holding the changed orders.
 Output is for people by default, ``--json`` for scripts.
 """
 
@@ -19,8 +19,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from orderstore.backends import StoreUnavailable
 from orderstore.config import StoreConfig
-from orderstore.database import StoreDatabase
+from orderstore.database import LiveSaleConflict, StoreDatabase
 from orderstore.importing import ImportDataError, load_into, read_files
 from orderstore.printing import render_pdf, render_text
 from scangw.configfile import ConfigError, load
@@ -139,7 +140,11 @@ def _run(args: argparse.Namespace, handler: Handler, write: bool) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return 1
-    db = StoreDatabase(config.store.database)
+    try:
+        db = StoreDatabase(config.store)
+    except StoreUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
     try:
         if write:
             with db.write() as ledger:
@@ -149,7 +154,7 @@ def _run(args: argparse.Namespace, handler: Handler, write: bool) -> int:
     except SalesRuleError as exc:
         print(f"refused ({exc.reason}): {exc.message}", file=sys.stderr)
         return 1
-    except ImportDataError as exc:
+    except (ImportDataError, LiveSaleConflict) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     finally:

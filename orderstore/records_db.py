@@ -1,16 +1,17 @@
 """Store the sales ledger's records: one table per record type, one column per field.
 
 The mapping is derived from the dataclasses in ``scangw.sales.records``, so a
-field added there becomes a column here (``migrate`` adds missing columns).
+field added there becomes a column here (``sync_record_tables`` adds missing
+columns). Every row also carries the store ``revision`` it was written at, so
+another store instance can fetch just what changed (``load_since``).
 R17 is also enforced by the database itself: a partial unique index allows one
-live sale registration per item and serial.
+live sale registration per item and serial, on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 import types
 import typing
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from orderstore.backends import LIVE_SALE_INDEX, LIVE_SALE_TABLE, Backend
 from scangw.sales.records import RECORD_TYPES, Record
 
 TABLE_PREFIX = "sales_"
@@ -31,6 +33,11 @@ def table_name(kind: type[Any]) -> str:
 
 def _fields(kind: type[Any]) -> list[dataclasses.Field[Any]]:
     return list(dataclasses.fields(kind))
+
+
+def field_names(kind: type[Any]) -> tuple[str, ...]:
+    """The columns of a record type's table, in field order."""
+    return tuple(f.name for f in _fields(kind))
 
 
 def _hints(kind: type[Any]) -> dict[str, Any]:
@@ -59,24 +66,40 @@ def _sql_type(annotation: Any) -> str:
     return "TEXT"
 
 
-def create_tables(conn: sqlite3.Connection) -> None:
-    """Create the record tables (and columns added since) if they are missing."""
+def _columns(kind: type[Any]) -> str:
+    hints = _hints(kind)
+    return ", ".join(f"{f.name} {_sql_type(hints[f.name])}" for f in _fields(kind))
+
+
+RECORD_TABLES: tuple[str, ...] = tuple(table_name(kind) for kind in RECORD_TYPES)
+assert table_name(RECORD_TYPES[-1]) == LIVE_SALE_TABLE
+
+
+def create_record_tables(db: Backend) -> None:
+    """The record tables and their indexes, as of schema version 1."""
+    for kind in RECORD_TYPES:
+        key = ", ".join(_key_columns(kind))
+        db.execute(f"CREATE TABLE IF NOT EXISTS {table_name(kind)} ({_columns(kind)},"
+                   f" PRIMARY KEY ({key}))")
+    sync_record_tables(db)
+    registrations = table_name(RECORD_TYPES[-1])
+    db.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {LIVE_SALE_INDEX} ON {registrations}"
+        "(item_id, serial) WHERE status = 'live' AND document_kind = 'packing_slip'"
+        " AND serial IS NOT NULL")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {registrations}_serial ON {registrations}(serial)")
+    db.execute(f"CREATE INDEX IF NOT EXISTS {registrations}_order ON {registrations}(order_id)")
+
+
+def sync_record_tables(db: Backend) -> None:
+    """Add the columns records gained since their table was made."""
     for kind in RECORD_TYPES:
         table = table_name(kind)
         hints = _hints(kind)
-        columns = ", ".join(f"{f.name} {_sql_type(hints[f.name])}" for f in _fields(kind))
-        key = ", ".join(_key_columns(kind))
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns}, PRIMARY KEY ({key}))")
-        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        have = db.columns(table)
         for f in _fields(kind):
             if f.name not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {f.name} {_sql_type(hints[f.name])}")
-    registrations = table_name(RECORD_TYPES[-1])
-    conn.execute(
-        f"CREATE UNIQUE INDEX IF NOT EXISTS {registrations}_live_sale ON {registrations}"
-        "(item_id, serial) WHERE status = 'live' AND document_kind = 'packing_slip'"
-        " AND serial IS NOT NULL")
-    conn.execute(f"CREATE INDEX IF NOT EXISTS {registrations}_serial ON {registrations}(serial)")
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {f.name} {_sql_type(hints[f.name])}")
 
 
 def _to_column(value: Any) -> Any:
@@ -106,27 +129,40 @@ def _from_column(annotation: Any, value: Any) -> Any:
     return value
 
 
-def upsert(conn: sqlite3.Connection, records: Iterable[Record]) -> int:
-    """Write records (later rows win); returns how many were written."""
-    count = 0
+def upsert(db: Backend, records: Iterable[Record], revision: int) -> int:
+    """Write records (later rows win) at ``revision``; returns how many were written."""
+    latest: dict[tuple[type[Any], Any], Record] = {}
     for record in records:
+        latest[(type(record), record.key)] = record
+    # Rows that stop being live first, so a serial moving between registrations
+    # in one transaction never trips the unique index halfway (statements are
+    # checked one at a time).
+    for record in sorted(latest.values(), key=lambda r: getattr(r, "live", False)):
         kind = type(record)
         names = [f.name for f in _fields(kind)]
         values = [_to_column(getattr(record, n)) for n in names]
-        conn.execute(
-            f"INSERT OR REPLACE INTO {table_name(kind)} ({', '.join(names)})"
-            f" VALUES ({', '.join('?' * len(names))})", values)
-        count += 1
-    return count
+        db.execute(db.upsert_sql(table_name(kind), [*names, "revision"], _key_columns(kind)),
+                   [*values, revision])
+    return len(latest)
 
 
-def load_all(conn: sqlite3.Connection) -> list[Record]:
+def load_all(db: Backend) -> list[Record]:
     """Every stored record, in an order that keeps references valid."""
+    return load_since(db, None)
+
+
+def load_since(db: Backend, revision: int | None) -> list[Record]:
+    """Records written after ``revision`` (every record for None), in an order
+    that keeps references valid."""
     records: list[Record] = []
     for kind in RECORD_TYPES:
         hints = _hints(kind)
         names = [f.name for f in _fields(kind)]
-        for row in conn.execute(f"SELECT {', '.join(names)} FROM {table_name(kind)}"):
+        sql = f"SELECT {', '.join(names)} FROM {table_name(kind)}"
+        args: tuple[int, ...] = ()
+        if revision is not None:
+            sql, args = sql + " WHERE revision > ?", (revision,)
+        for row in db.execute(sql, args):
             records.append(kind(**{n: _from_column(hints[n], v)
                                    for n, v in zip(names, row, strict=True)}))
     return records

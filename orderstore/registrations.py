@@ -11,14 +11,19 @@ themselves (R11).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from orderstore.database import StoreDatabase
+from orderstore.database import LiveSaleConflict, StoreDatabase
 from scangw import protocol
 from scangw.sales.ledger import SalesLedger
 from scangw.sales.reasons import SalesRuleError
 from scangw.sales.records import PackingSlip, SlipStatus
+
+log = logging.getLogger(__name__)
+
+_CONFLICT_RETRIES = 3
 
 
 @dataclass
@@ -54,27 +59,40 @@ def apply_batches(db: StoreDatabase, site: str,
     A station's registrations take effect in its uplink sequence order: one that
     arrives ahead of a missing predecessor is held (not acknowledged) and the gap
     reported, so the station sends again from the first missing one.
+
+    A serial another store instance sold in the meantime makes the database
+    refuse the commit (R17's unique index); the batch is then decided again on
+    the refreshed ledger, which refuses it as ``duplicate_serial``.
     """
     now = datetime.now(UTC).isoformat()
-    result = Applied()
-    with db.write() as ledger:
-        for batch in batches:
-            result.acks.append(_apply_batch(db, ledger, site, batch, now, result))
-    return result
+    for attempt in range(1, _CONFLICT_RETRIES + 1):
+        result = Applied()
+        try:
+            with db.write() as ledger:
+                for batch in batches:
+                    result.acks.append(_apply_batch(db, ledger, site, batch, now, result))
+        except LiveSaleConflict:
+            if attempt == _CONFLICT_RETRIES:
+                raise
+            log.warning("store: a serial was sold elsewhere meanwhile; deciding %d message(s)"
+                        " again", len(batches))
+            continue
+        return result
+    raise AssertionError("unreachable")
 
 
 def _apply_batch(db: StoreDatabase, ledger: SalesLedger, site: str,
                  batch: protocol.RegistrationBatch, now: str, result: Applied,
                  ) -> list[protocol.Ack]:
-    conn = db.conn
+    conn = db.db
     key = (site, batch.station, batch.epoch)
-    row = conn.execute("SELECT contiguous FROM station_progress WHERE site = ? AND"
-                       " station = ? AND epoch = ?", key).fetchone()
+    row = conn.one("SELECT contiguous FROM station_progress WHERE site = ? AND"
+                   " station = ? AND epoch = ?" + conn.for_update, key)
     contiguous = 0 if row is None else int(row[0])
     acks = []
     for r in batch.registrations:
-        seen = conn.execute("SELECT status, reason, message FROM station_registrations"
-                            " WHERE id = ?", (r.id,)).fetchone()
+        seen = conn.one("SELECT status, reason, message FROM station_registrations"
+                        " WHERE id = ?", (r.id,))
         if seen is not None:
             acks.append(protocol.Ack(id=r.id, status=seen[0], reason=seen[1], message=seen[2]))
             continue

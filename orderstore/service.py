@@ -26,7 +26,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orderstore.config import StoreConfig
-from orderstore.database import StoreDatabase
+from orderstore.database import LiveSaleConflict, StoreDatabase
 from orderstore.registrations import apply_batches, draft_slip, order_state
 from scangw import __version__, protocol
 from scangw.mqtt import make_client
@@ -57,7 +57,7 @@ class _Inbound:
 class StoreService:
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
-        self.db = StoreDatabase(config.store.database)
+        self.db = StoreDatabase(config.store)
         self._client = make_client(f"scangw-store-{config.store.id}", config.broker)
         self._presence_topic = protocol.store_presence_topic(config.store.id)
         self._client.will_set(self._presence_topic, self._presence("offline"), qos=1,
@@ -103,7 +103,12 @@ class StoreService:
         for site in self.config.store.sites:
             for kind in (protocol.topics.REGISTRATIONS, protocol.topics.REQUESTS,
                          protocol.topics.PRESENCE):
-                topics.append((protocol.station_topic(site, "+", kind), 1))
+                topic = protocol.station_topic(site, "+", kind)
+                if self.config.store.shared_group is not None:
+                    # MQTT v5 shared subscription: the broker hands each message
+                    # to one store instance of the group
+                    topic = f"$share/{self.config.store.shared_group}/{topic}"
+                topics.append((topic, 1))
         client.subscribe(topics)
         client.publish(self._presence_topic, self._presence("online"), qos=1, retain=True)
         log.info("store %s: listening for sites %s", self.config.store.id,
@@ -241,6 +246,8 @@ class StoreService:
                     ledger.post_packing_slip(slip.id, date.today())
         except SalesRuleError as exc:
             refused = (str(exc.reason), exc.message)
+        except LiveSaleConflict as exc:
+            refused = ("duplicate_serial", f"{exc}; scan the order again")
         if refused is not None:
             response = protocol.PostResponse(
                 store=self.config.store.id, order_id=request.order_id, posted=False,

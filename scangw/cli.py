@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Run the order store until SIGTERM/SIGINT.")
     store.add_argument("--config", type=Path, default=Path("/etc/scangw/store.yaml"))
     store.set_defaults(func=_cmd_store)
+    from orderstore.admin import add_store_tools
+
+    add_store_tools(store)
 
     status = sub.add_parser(
         "status", help="ask the running station how it is",

@@ -12,6 +12,42 @@ import pytest
 
 from scangw.broker import LocalBroker
 from scangw.mqtt import BrokerConfig
+from tests import store_backends
+from tests.store_backends import BACKENDS, SessionPostgres, StoreBackend
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--store-backend", choices=[*BACKENDS, "both"], default="both",
+                     help="database the order store tests run on (default: both)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    fixed = any("store_backend" in str(m.args[0])
+                for m in metafunc.definition.iter_markers("parametrize"))
+    if "store_backend" in metafunc.fixturenames and not fixed:
+        chosen = metafunc.config.getoption("--store-backend")
+        metafunc.parametrize("store_backend", BACKENDS if chosen == "both" else [chosen],
+                             indirect=True)
+
+
+@pytest.fixture(scope="session")
+def test_postgres() -> Iterator[SessionPostgres]:
+    """A database of this session's own on the test PostgreSQL, dropped after."""
+    pg = SessionPostgres()
+    pg.create()
+    yield pg
+    pg.drop()
+
+
+@pytest.fixture
+def store_backend(request: pytest.FixtureRequest) -> Iterator[StoreBackend]:
+    """The store database of this test: SQLite, or PostgreSQL (a schema per store)."""
+    name = request.param
+    pg = request.getfixturevalue("test_postgres") if name == "postgres" else None
+    backend = StoreBackend(name, pg)
+    store_backends.CURRENT.append(backend)
+    yield backend
+    store_backends.CURRENT.remove(backend)
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from gateway.service import StationService
 from orderstore.config import StoreConfig
 from orderstore.service import StoreService
 from scangw.mqtt import BrokerConfig
+from tests import store_backends
 
 TIMEOUT = 10.0
 E = TypeVar("E")
@@ -30,12 +31,18 @@ def make_store(tmp_path: Path, broker: BrokerConfig, site: str,
                orders: dict[str, list[tuple[int, str, int]]] | None = None,
                name: str = "store.db") -> StoreService:
     store = StoreService(StoreConfig.model_validate({
-        "store": {"id": "store-t", "sites": [site], "database": tmp_path / name},
+        "store": {"id": "store-t", "sites": [site], **store_section(tmp_path / name)},
         "broker": broker.model_dump(),
     }))
     for order_id, lines in (orders or {"SO-1": [(1, "PHONE", 2)]}).items():
         store.db.put_order(order_id, "C-1", lines)
     return store
+
+
+def store_section(path: Path) -> dict[str, Any]:
+    """The ``store`` config keys for a store database at ``path`` on the test's
+    backend (``store_backend`` fixture; SQLite when a test does not use it)."""
+    return store_backends.current().section(path)
 
 
 def register_elsewhere(store: StoreService, order_id: str, serial: str) -> None:
@@ -95,8 +102,24 @@ async def next_event(events: asyncio.Queue[Event], kind: type[E]) -> E:
 
 
 def rows(path: Path, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """Rows from a station's SQLite file, or from the store database configured
+    for ``path`` (``store_section``) wherever the test's backend keeps it."""
+    pg = store_backends.current().stores.get(path)
+    if pg is not None:
+        return _pg_rows(pg, sql, args)
     conn = sqlite3.connect(path)
     try:
         return conn.execute(sql, args).fetchall()
     finally:
         conn.close()
+
+
+def _pg_rows(pg: dict[str, Any], sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    # ORDER BY rowid (SQLite's insertion order) is ctid on PostgreSQL: the same
+    # for the append-only tables the tests read in order (station_registrations)
+    sql = sql.replace("?", "%s").replace("rowid", "ctid")
+    with psycopg.connect(pg["dsn"], autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{pg["schema_name"]}"')
+        return list(conn.execute(sql, args).fetchall())

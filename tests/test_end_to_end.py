@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from gateway.config import StationConfig
 from gateway.events import DecisionMade, Event, StoreAnswered
@@ -23,7 +24,9 @@ from orderstore.service import StoreService
 from scangw import protocol
 from scangw.mqtt import BrokerConfig, make_client
 from tests.conftest import Pty
-from tests.harness import register_elsewhere
+from tests.harness import register_elsewhere, rows, store_section
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 TIMEOUT = 10.0
 EPOCH = "e" * 32
@@ -31,7 +34,7 @@ EPOCH = "e" * 32
 
 def _store(tmp_path: Path, broker: BrokerConfig, site: str) -> StoreService:
     store = StoreService(StoreConfig.model_validate({
-        "store": {"id": "store-t", "sites": [site], "database": tmp_path / "store.db"},
+        "store": {"id": "store-t", "sites": [site], **store_section(tmp_path / "store.db")},
         "broker": broker.model_dump(),
     }))
     store.db.put_order("SO-1", "C-1", [(1, "PHONE", 2)])
@@ -113,9 +116,9 @@ def test_a_scan_typed_on_the_pty_is_confirmed_by_the_store(
         store.stop()
     assert _journal_states(tmp_path / "station.db") == [
         ("added", "confirmed"), ("duplicate_serial", "local")]
-    check = sqlite3.connect(tmp_path / "store.db")
-    stored = check.execute("SELECT serial, status, station FROM station_registrations")
-    assert stored.fetchall() == [
+    stored = rows(tmp_path / "store.db",
+                  "SELECT serial, status, station FROM station_registrations")
+    assert stored == [
         ("SN-1", "accepted", "pack-01")]
 
 
@@ -156,11 +159,7 @@ def test_scans_made_while_the_store_is_down_arrive_after_a_station_restart(
 
 
 def _count(tmp_path: Path) -> int:
-    conn = sqlite3.connect(tmp_path / "store.db")
-    try:
-        return int(conn.execute("SELECT COUNT(*) FROM station_registrations").fetchone()[0])
-    finally:
-        conn.close()
+    return int(rows(tmp_path / "store.db", "SELECT COUNT(*) FROM station_registrations")[0][0])
 
 
 def test_the_store_refuses_late_what_another_station_registered_first(

@@ -26,6 +26,8 @@ from tests.harness import (
     station_config,
 )
 
+pytestmark = pytest.mark.usefixtures("store_backend")
+
 
 def test_opening_an_order_fetches_it_from_the_store(
     tmp_path: Path, broker_config: BrokerConfig, pty_pair: Pty

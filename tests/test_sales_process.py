@@ -17,7 +17,16 @@ from orderstore.service import StoreService
 from scangw.cli import main
 from scangw.mqtt import BrokerConfig
 from tests.conftest import Pty
-from tests.harness import new_site, next_event, running_station, started, station_config
+from tests.harness import (
+    new_site,
+    next_event,
+    running_station,
+    started,
+    station_config,
+    store_section,
+)
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample-data"
 
@@ -25,7 +34,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "config" / "sample-data"
 @pytest.fixture
 def store_files(tmp_path: Path, broker_config: BrokerConfig) -> tuple[Path, str]:
     site = new_site()
-    config = {"store": {"id": "store-t", "sites": [site], "database": str(tmp_path / "o.db")},
+    config = {"store": {"id": "store-t", "sites": [site], **store_section(tmp_path / "o.db")},
               "broker": broker_config.model_dump(mode="json")}
     path = tmp_path / "store.yaml"
     path.write_text(yaml.safe_dump(config))

@@ -9,10 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pytest
 
 from scangw import protocol
 from scangw.mqtt import BrokerConfig, make_client
 from tests.harness import TIMEOUT, make_store, new_site, rows, started
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 EPOCH = "ab" * 16
 

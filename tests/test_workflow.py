@@ -6,6 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.config import StationConfig
 from gateway.events import DecisionMade
 from scangw.mqtt import BrokerConfig
@@ -19,6 +21,8 @@ from tests.harness import (
     started,
     station_config,
 )
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 PHONE_GTIN = "09521101530001"
 DRILL_GTIN = "04012345678901"

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from gateway.events import DecisionMade
 from gateway.service import StationService
 from orderstore.service import StoreService
@@ -17,6 +19,8 @@ from scangw.mqtt import BrokerConfig
 from tests.conftest import Pty
 from tests.faults.rig import account
 from tests.harness import make_store, new_site, rows, running_station, started, station_config
+
+pytestmark = pytest.mark.usefixtures("store_backend")
 
 SCANS = 300
 

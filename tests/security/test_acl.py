@@ -14,6 +14,7 @@ from scangw.broker import LocalBroker
 from tests.harness import make_store, rows, started
 from tests.security.client import Recorder
 from tests.security.conftest import SITE, STORE_USER, Pki, over_tls, shipped_broker
+from tests.store_backends import StoreBackend
 
 NOT_AUTHORIZED = 135
 OK = (0, 16)  # success, or success with no subscriber yet
@@ -33,7 +34,9 @@ def _topic(station: str, kind: str) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path, cert_broker: LocalBroker, pki: Pki) -> Iterator[StoreService]:
+def store(tmp_path: Path, cert_broker: LocalBroker, pki: Pki,
+          store_backend: StoreBackend) -> Iterator[StoreService]:
+    """A store on each test backend (``store_backend``)."""
     service = started(make_store(tmp_path, over_tls(cert_broker, pki.tls(STORE_USER)), SITE,
                                  {"SO-1": [(1, "PHONE", 50)]}))
     yield service

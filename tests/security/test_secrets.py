@@ -46,6 +46,7 @@ def _assert_never_logged(text: str, *secrets: str) -> None:
         assert secret not in text
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_passwords_from_a_file_and_the_environment_log_in_end_to_end(
     tmp_path: Path, password_broker: LocalBroker, pki: Pki, pty_pair: Pty,
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture

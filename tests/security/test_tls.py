@@ -17,6 +17,7 @@ from tests.security.client import Recorder
 from tests.security.conftest import SITE, STORE_USER, Pki, over_tls
 
 
+@pytest.mark.usefixtures("store_backend")
 def test_a_registration_goes_end_to_end_over_tls_with_client_certificates(
     tmp_path: Path, cert_broker: LocalBroker, pki: Pki, pty_pair: Pty
 ) -> None:

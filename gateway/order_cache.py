@@ -25,6 +25,9 @@ class CachedLine:
     serials: list[str | None] = field(default_factory=list)
     gtins: tuple[str, ...] = ()
     """GTIN-14s of the line's item: a GS1 scan with (01) selects the line by them."""
+    as_of_seq: int | None = None
+    """Set on lines merged from the journal: the newest journal seq the merge saw.
+    ``Station.load`` applies again what the station decided after it."""
 
 
 def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
@@ -113,8 +116,9 @@ def merge_store_truth(
     as cached."""
 
     def job(conn: sqlite3.Connection) -> list[CachedLine]:
+        as_of = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
         merged = {ln.line_number: CachedLine(ln.order_id, ln.line_number, ln.item_id,
-                                             ln.quantity, list(ln.serials), ln.gtins)
+                                             ln.quantity, list(ln.serials), ln.gtins, as_of)
                   for ln in lines}
         for line_number, mode, serial in conn.execute(
             "SELECT line_number, mode, serial FROM journal WHERE state = 'pending'"

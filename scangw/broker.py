@@ -50,6 +50,7 @@ class LocalBroker:
             "allow_anonymous true\n"
             "persistence false\n"
             "max_queued_messages 100000\n"
+            "set_tcp_nodelay true\n"
             f"log_dest file {self.workdir / 'mosquitto.log'}\n"
         )
         self._process = subprocess.Popen(

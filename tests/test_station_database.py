@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
-from gateway.database import DatabaseClosed, StationDatabase
+from gateway.database import PAGE_SIZE, DatabaseClosed, Relaxed, StationDatabase
 from gateway.journal import EntryState, JournalEntry, StoreVerdict, append, outbox, settle
 from gateway.order_cache import CachedLine, add_serial, load_all, put_order, remove_serial
 
@@ -101,3 +102,60 @@ def test_an_unwritable_location_fails_at_open(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match=r"cannot open the station database .* station\.database"):
         asyncio.run(run())
+
+
+def test_a_new_file_has_small_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("CREATE TABLE t (x)")
+    conn.close()
+
+    async def run(path: Path) -> int:
+        db = StationDatabase(path)
+        await db.open()
+        await db.run(append(_entry(1)))
+        size = await db.run(lambda c: int(c.execute("PRAGMA page_size").fetchone()[0]))
+        await db.close()
+        return size
+
+    assert asyncio.run(run(tmp_path / "new.db")) == PAGE_SIZE == 1024
+    assert asyncio.run(run(old)) == 4096
+
+
+def _synchronous(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA synchronous").fetchone()[0])
+
+
+def test_verdicts_alone_commit_without_fsync_anything_else_with_it(tmp_path: Path) -> None:
+    """synchronous is 2 (FULL) for a batch with any decision in it, 1 (NORMAL) for a
+    batch of verdicts only, and back to FULL for the next decision."""
+
+    async def run() -> list[object]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        gate = threading.Event()
+        blocker = db.submit(lambda _c: gate.wait(5))
+        await asyncio.sleep(0.05)  # the writer is now inside the blocker's batch
+        relaxed_only = [db.submit(Relaxed(_synchronous)), db.submit(Relaxed(_synchronous))]
+        gate.set()
+        await blocker
+        relaxed = await asyncio.gather(*relaxed_only)
+        full_again = await db.run(_synchronous)
+        gate.clear()
+        blocker = db.submit(lambda _c: gate.wait(5))
+        await asyncio.sleep(0.05)
+        mixed = [db.submit(Relaxed(_synchronous)), db.submit(append(_entry(1))),
+                 db.submit(_synchronous)]
+        gate.set()
+        await blocker
+        in_mixed = await asyncio.gather(*mixed)
+        settle_kind = settle([])
+        await db.close()
+        return [relaxed, full_again, in_mixed[0], in_mixed[2], isinstance(settle_kind, Relaxed)]
+
+    relaxed, full_again, mixed_relaxed, mixed_full, settle_is_relaxed = asyncio.run(run())
+    assert relaxed == [1, 1]
+    assert full_again == 2
+    assert (mixed_relaxed, mixed_full) == (2, 2)
+    assert settle_is_relaxed

@@ -90,11 +90,12 @@ def remove_serial(
     order_id: str, line_number: int, serial: str | None
 ) -> Callable[[sqlite3.Connection], None]:
     def change(conn: sqlite3.Connection) -> None:
+        # by key, not rowid: newer files keep cached_serials WITHOUT ROWID
         conn.execute(
-            "DELETE FROM cached_serials WHERE rowid = (SELECT rowid FROM cached_serials"
-            " WHERE order_id = ? AND line_number = ? AND serial IS ?"
-            " ORDER BY position DESC LIMIT 1)",
-            (order_id, line_number, serial),
+            "DELETE FROM cached_serials WHERE order_id = ? AND line_number = ? AND position ="
+            " (SELECT position FROM cached_serials WHERE order_id = ? AND line_number = ?"
+            " AND serial IS ? ORDER BY position DESC LIMIT 1)",
+            (order_id, line_number, order_id, line_number, serial),
         )
 
     return change

@@ -72,7 +72,16 @@ def test_settle_records_verdicts_once(tmp_path: Path) -> None:
     assert left == [3]
 
 
-def test_order_cache_follows_adds_and_removes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("made_before_issue_9", [False, True])
+def test_order_cache_follows_adds_and_removes(tmp_path: Path, made_before_issue_9: bool,
+                                              ) -> None:
+    if made_before_issue_9:  # cached_serials as a rowid table, 4 KiB pages
+        conn = sqlite3.connect(tmp_path / "s.db")
+        conn.execute("CREATE TABLE cached_serials (order_id TEXT NOT NULL, line_number"
+                     " INTEGER NOT NULL, position INTEGER NOT NULL, serial TEXT,"
+                     " PRIMARY KEY (order_id, line_number, position))")
+        conn.close()
+
     async def run() -> list[CachedLine]:
         db = StationDatabase(tmp_path / "s.db")
         await db.open()

@@ -31,26 +31,56 @@ class CachedLine:
 
 
 def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
-    """Job: replace the cached copy of the order(s) these lines belong to."""
+    """Job: replace the cached copy of the order(s) these lines belong to.
+
+    Only what differs is written: the store sends the whole order after every
+    batch it books, and rewriting a line of thousands of serials for each scan
+    cost more disk than the scan itself. A line keeps the rows of its longest
+    common prefix with the new list; the rest is deleted and inserted.
+    """
 
     def job(conn: sqlite3.Connection) -> None:
-        for order_id in {line.order_id for line in lines}:
-            conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
-            conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
+        by_order: dict[str, list[CachedLine]] = {}
         for line in lines:
-            conn.execute(
-                "INSERT INTO cached_lines (order_id, line_number, item_id, quantity, gtins)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (line.order_id, line.line_number, line.item_id, line.quantity,
-                 ",".join(line.gtins)),
-            )
-            conn.executemany(
-                "INSERT INTO cached_serials (order_id, line_number, position, serial)"
-                " VALUES (?, ?, ?, ?)",
-                [(line.order_id, line.line_number, i, s) for i, s in enumerate(line.serials)],
-            )
+            by_order.setdefault(line.order_id, []).append(line)
+        for order_id, order_lines in by_order.items():
+            _store_order(conn, order_id, order_lines)
 
     return job
+
+
+def _store_order(conn: sqlite3.Connection, order_id: str, lines: list[CachedLine]) -> None:
+    cached = {n: (item, qty, gtins) for n, item, qty, gtins in conn.execute(
+        "SELECT line_number, item_id, quantity, gtins FROM cached_lines WHERE order_id = ?",
+        (order_id,))}
+    for gone in cached.keys() - {line.line_number for line in lines}:
+        conn.execute("DELETE FROM cached_lines WHERE order_id = ? AND line_number = ?",
+                     (order_id, gone))
+        conn.execute("DELETE FROM cached_serials WHERE order_id = ? AND line_number = ?",
+                     (order_id, gone))
+    for line in lines:
+        meta = (line.item_id, line.quantity, ",".join(line.gtins))
+        if cached.get(line.line_number) != meta:
+            conn.execute("INSERT OR REPLACE INTO cached_lines (order_id, line_number, item_id,"
+                         " quantity, gtins) VALUES (?, ?, ?, ?, ?)",
+                         (order_id, line.line_number, *meta))
+        have = conn.execute("SELECT position, serial FROM cached_serials WHERE order_id = ?"
+                            " AND line_number = ? ORDER BY position",
+                            (order_id, line.line_number)).fetchall()
+        keep = 0
+        for (_position, serial), wanted in zip(have, line.serials, strict=False):
+            if serial != wanted:
+                break
+            keep += 1
+        if keep < len(have):
+            conn.execute("DELETE FROM cached_serials WHERE order_id = ? AND line_number = ?"
+                         " AND position >= ?", (order_id, line.line_number, have[keep][0]))
+        start = have[keep - 1][0] + 1 if keep else 0
+        conn.executemany(
+            "INSERT INTO cached_serials (order_id, line_number, position, serial)"
+            " VALUES (?, ?, ?, ?)",
+            [(order_id, line.line_number, start + i, s)
+             for i, s in enumerate(line.serials[keep:])])
 
 
 def load_all(conn: sqlite3.Connection) -> list[CachedLine]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,41 @@ def test_verdicts_alone_commit_without_fsync_anything_else_with_it(tmp_path: Pat
     assert full_again == 2
     assert (mixed_relaxed, mixed_full) == (2, 2)
     assert settle_is_relaxed
+
+
+def test_caching_the_same_order_again_writes_only_what_differs(tmp_path: Path) -> None:
+    """The store sends the whole order after each batch it books: a line already
+    cached is not rewritten, a changed tail is, and the result reads back equal."""
+
+    def changes(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], int]:
+        def job(conn: sqlite3.Connection) -> int:
+            before = conn.total_changes
+            put_order(lines)(conn)
+            return conn.total_changes - before
+        return job
+
+    async def run() -> tuple[list[int], list[CachedLine]]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        first = [CachedLine("SO-1", 1, "ITEM", 900, [f"S{i}" for i in range(500)]),
+                 CachedLine("SO-1", 2, "OTHER", 2, ["X"]), CachedLine("SO-1", 3, "GONE", 1)]
+        counts = [await db.run(changes(first))]
+        counts.append(await db.run(changes(first)))  # the same again: nothing written
+        await db.run(remove_serial("SO-1", 1, "S3"))  # leaves a gap in the positions
+        tail = [*[s for s in first[0].serials if s != "S3"][:-2], "NEW", None]
+        counts.append(await db.run(changes([
+            CachedLine("SO-1", 1, "ITEM", 900, tail), CachedLine("SO-1", 2, "OTHER", 3, ["X"]),
+        ])))
+        lines = await db.run(load_all)
+        await db.close()
+        return counts, lines
+
+    counts, lines = asyncio.run(run())
+    assert counts[0] == 3 + 501
+    assert counts[1] == 0
+    assert counts[2] == 2 + 2 + 1 + 1  # 2 deleted, 2 inserted, line 2 updated, line 3 gone
+    assert lines == [
+        CachedLine("SO-1", 1, "ITEM", 900,
+                   [f"S{i}" for i in range(498) if i != 3] + ["NEW", None]),
+        CachedLine("SO-1", 2, "OTHER", 3, ["X"]),
+    ]

@@ -86,6 +86,8 @@ class Uplink:
         self.resent = 0
         """Registrations sent again by the resend timer (the benchmark reads it)."""
         self._orders: set[str] = set()
+        self._orders_at_connect: set[str] = set()
+        """The orders ``_on_connect`` subscribed to (a follow during the connect is not)."""
         self.connected = asyncio.Event()
         self.last_error: str | None = None
 
@@ -259,7 +261,9 @@ class Uplink:
         topics = [(self._topic(k), 1) for k in (protocol.topics.ACKS,
                                                  protocol.topics.RESPONSES,
                                                  protocol.topics.CONTROL)]
-        topics += [(protocol.order_topic(self._site, o), 1) for o in sorted(self._orders)]
+        self._orders_at_connect = set(self._orders)  # one C-level copy: safe under the GIL
+        topics += [(protocol.order_topic(self._site, o), 1)
+                   for o in sorted(self._orders_at_connect)]
         client.subscribe(topics)
         client.publish(self._topic(protocol.topics.PRESENCE), self._presence("online"),
                        qos=1, retain=True)
@@ -277,6 +281,9 @@ class Uplink:
             return  # a later subscription (a newly followed order)
         self.last_error = None
         self.connected.set()
+        for order_id in sorted(self._orders - self._orders_at_connect):
+            # followed after _on_connect subscribed and before we were connected
+            self._client.subscribe(protocol.order_topic(self._site, order_id), qos=1)
         self._inflight.clear()
         self._last_ack = time.monotonic()
         self._draining = True

@@ -273,3 +273,48 @@ def test_a_generic_request_gets_its_own_answer_as_the_model_asked_for(
     finally:
         responder.disconnect()
         responder.loop_stop()
+
+
+def test_an_order_followed_while_connecting_still_gets_its_updates(
+    tmp_path: Path, broker_config: BrokerConfig,
+) -> None:
+    """A follow between the connect's subscribe and 'connected' used to be lost:
+    the station then never heard the store's updates of that order."""
+    site = new_site()
+    config = _config(tmp_path, broker_config, site)
+    update = protocol.OrderUpdate(store="store-t", order_id="SO-LATE", lines=[
+        protocol.LineState(line_number=1, item_id="PHONE", quantity=2, serials=["A"])])
+
+    async def run() -> protocol.OrderUpdate:
+        db = StationDatabase(config.station.database)
+        await db.open()
+        got: asyncio.Future[protocol.OrderUpdate] = asyncio.get_running_loop().create_future()
+        uplink = Uplink(config, db, epoch="e" * 32, last_seq=lambda: 0,
+                        on_verdicts=lambda _v: None,
+                        on_order_update=lambda u: got.done() or got.set_result(u))
+        became_connected = uplink._became_connected
+
+        def follow_then_connected() -> None:
+            uplink.follow_order("SO-LATE")  # not connected yet: not subscribed here
+            became_connected()
+
+        uplink._became_connected = follow_then_connected  # type: ignore[method-assign]
+        await uplink.start()
+        publisher = make_client(f"t-pub-{site}", broker_config)
+        publisher.connect(broker_config.host, broker_config.port)
+        publisher.loop_start()
+        try:
+            await asyncio.wait_for(uplink.connected.wait(), 10)
+            deadline = time.monotonic() + 10
+            while not got.done() and time.monotonic() < deadline:
+                publisher.publish(protocol.order_topic(site, "SO-LATE"),
+                                  update.model_dump_json(), qos=1)
+                await asyncio.sleep(0.1)
+            return await asyncio.wait_for(got, 1)
+        finally:
+            publisher.disconnect()
+            publisher.loop_stop()
+            await uplink.stop()
+            await db.close()
+
+    assert asyncio.run(run()) == update

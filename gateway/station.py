@@ -267,7 +267,9 @@ class Station:
 
     def _apply(self, line: CachedLine, serial: str | None, mode: ScanMode,
                remember: JournalEntry | None) -> None:
-        live = self._live.setdefault(line.item_id, Counter())
+        live = self._live.get(line.item_id)
+        if live is None:
+            live = self._live[line.item_id] = Counter()
         counts = self._counts[(line.order_id, line.line_number)]
         if mode is ScanMode.ADD:
             line.serials.append(serial)
@@ -298,8 +300,8 @@ class Station:
 
     def _live_elsewhere(self, line: CachedLine, counts: Counter[str | None],
                         serial: str) -> bool:
-        total = self._live.get(line.item_id, Counter())[serial]
-        return total - counts[serial] > 0
+        live = self._live.get(line.item_id)
+        return live is not None and live[serial] - counts[serial] > 0
 
     def _live_update(self, line: CachedLine, sign: int) -> None:
         live = self._live.setdefault(line.item_id, Counter())

@@ -7,6 +7,7 @@ same transaction as the journal entry that changed it.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ class CachedLine:
     serials: list[str | None] = field(default_factory=list)
     gtins: tuple[str, ...] = ()
     """GTIN-14s of the line's item: a GS1 scan with (01) selects the line by them."""
-    as_of_seq: int | None = None
+    as_of_seq: int | None = field(default=None, compare=False)
     """Set on lines merged from the journal: the newest journal seq the merge saw.
     ``Station.load`` applies again what the station decided after it."""
 
@@ -151,6 +152,7 @@ def merge_store_truth(
         merged = {ln.line_number: CachedLine(ln.order_id, ln.line_number, ln.item_id,
                                              ln.quantity, list(ln.serials), ln.gtins, as_of)
                   for ln in lines}
+        counts: dict[int, Counter[str | None]] = {}
         for line_number, mode, serial in conn.execute(
             "SELECT line_number, mode, serial FROM journal WHERE state = 'pending'"
             " AND order_id = ? ORDER BY seq", (order_id,),
@@ -158,10 +160,17 @@ def merge_store_truth(
             line = merged.get(line_number)
             if line is None:
                 continue
-            if mode == "add" and (serial is None or serial not in line.serials):
+            # a count per line, not ``in`` on the list: thousands of pending
+            # registrations on a line of thousands (a burst) were quadratic here
+            present = counts.get(line_number)
+            if present is None:
+                present = counts[line_number] = Counter(line.serials)
+            if mode == "add" and (serial is None or not present[serial]):
                 line.serials.append(serial)
-            elif mode == "remove" and serial in line.serials:
+                present[serial] += 1
+            elif mode == "remove" and present[serial]:
                 line.serials.remove(serial)
+                present[serial] -= 1
         result = list(merged.values())
         put_order(result)(conn)
         return result

@@ -99,7 +99,7 @@ class Station:
         self._lines: dict[tuple[str, int], CachedLine] = {}
         self._live: dict[str, Counter[str]] = {}  # item -> serials live on cached lines
         self._counts: dict[tuple[str, int], Counter[str | None]] = {}  # line -> its serials
-        self._unsaved: dict[int, tuple[JournalEntry, CachedLine, str | None, ScanMode]] = {}
+        self._unsaved: dict[int, tuple[JournalEntry, tuple[str, int], str | None, ScanMode]] = {}
         """Accepted changes whose journal entry may not be committed yet, by seq."""
         self._next_seq = next_seq
 
@@ -115,19 +115,31 @@ class Station:
         """
         for line in lines:
             key = (line.order_id, line.line_number)
+            if line.as_of_seq is not None:
+                self._replay_unsaved(line, key, line.as_of_seq)
             old = self._lines.get(key)
+            if (old is not None and old.serials == line.serials
+                    and (old.item_id, old.quantity) == (line.item_id, line.quantity)):
+                # The store's update says what this station has (the usual case, once
+                # per batch the store books): keep the line and its counts as they are.
+                old.gtins, old.as_of_seq = line.gtins, line.as_of_seq
+                continue
             if old is not None:
                 self._live_update(old, -1)
             self._lines[key] = line
             self._counts[key] = Counter(line.serials)
             self._live_update(line, +1)
-            if line.as_of_seq is not None:
-                for seq, (_entry, was, serial, mode) in list(self._unsaved.items()):
-                    if seq <= line.as_of_seq or (was.order_id, was.line_number) != key:
-                        continue
-                    self._unsaved[seq] = (_entry, line, serial, mode)
-                    if mode is ScanMode.ADD or self._counts[key].get(serial, 0) > 0:
-                        self._apply(line, serial, mode, remember=None)
+
+    def _replay_unsaved(self, line: CachedLine, key: tuple[str, int], as_of: int) -> None:
+        for seq, (_entry, at, serial, mode) in self._unsaved.items():
+            if seq <= as_of or at != key:
+                continue
+            if mode is ScanMode.ADD:
+                line.serials.append(serial)
+            elif serial in line.serials:
+                serials = line.serials
+                del serials[next(i for i in range(len(serials) - 1, -1, -1)
+                                 if serials[i] == serial)]
 
     def lines(self) -> list[CachedLine]:
         return list(self._lines.values())
@@ -286,7 +298,8 @@ class Station:
                 live[serial] -= 1
         if remember is not None:
             self._forget_saved()
-            self._unsaved[remember.seq] = (remember, line, serial, mode)
+            self._unsaved[remember.seq] = (remember, (line.order_id, line.line_number), serial,
+                                           mode)
 
     def _forget_saved(self) -> None:
         """Drop remembered changes whose entry is committed (the service gives a

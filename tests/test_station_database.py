@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.database import PAGE_SIZE, DatabaseClosed, Relaxed, StationDatabase
 from gateway.journal import EntryState, JournalEntry, StoreVerdict, append, outbox, settle
-from gateway.order_cache import CachedLine, add_serial, load_all, put_order, remove_serial
+from gateway.order_cache import (
+    CachedLine,
+    add_serial,
+    load_all,
+    merge_store_truth,
+    put_order,
+    remove_serial,
+)
 
 
 def _entry(seq: int, state: EntryState = EntryState.PENDING) -> JournalEntry:
@@ -207,3 +217,40 @@ def test_caching_the_same_order_again_writes_only_what_differs(tmp_path: Path) -
                    [f"S{i}" for i in range(498) if i != 3] + ["NEW", None]),
         CachedLine("SO-1", 2, "OTHER", 3, ["X"]),
     ]
+
+
+def _old_merge(store: list[str | None], pending: list[tuple[str, str | None]],
+               ) -> list[str | None]:
+    """merge_store_truth's replay as it was (list membership), the reference."""
+    serials = list(store)
+    for mode, serial in pending:
+        if mode == "add" and (serial is None or serial not in serials):
+            serials.append(serial)
+        elif mode == "remove" and serial in serials:
+            serials.remove(serial)
+    return serials
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["A", "B", "C", None]), max_size=6),
+       st.lists(st.tuples(st.sampled_from(["add", "remove"]),
+                          st.sampled_from(["A", "B", "C", None])), max_size=12))
+def test_merging_the_store_truth_replays_pending_like_before(
+    store: list[str | None], pending: list[tuple[str, str | None]],
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async def run() -> list[CachedLine]:
+            db = StationDatabase(Path(tmp) / "s.db")
+            await db.open()
+            for seq, (mode, serial) in enumerate(pending, 1):
+                await db.run(append(JournalEntry(
+                    seq, f"{seq:032x}", 1.0, "s1", serial or "NR", True, "added", "ok",
+                    EntryState.PENDING, "SO-1", 1, "ITEM", mode, serial)))
+            merged = await db.run(merge_store_truth("SO-1", [
+                CachedLine("SO-1", 1, "ITEM", 99, list(store))]))
+            assert merged == await db.run(load_all)
+            await db.close()
+            return merged
+
+        merged = asyncio.run(run())
+    assert merged[0].serials == _old_merge(store, pending)

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS journal (
     store_message TEXT,
     useq INTEGER UNIQUE
 );
-CREATE INDEX IF NOT EXISTS journal_outbox ON journal(seq) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS journal_outbox ON journal(seq, order_id) WHERE state = 'pending';
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -96,6 +96,9 @@ CREATE TABLE IF NOT EXISTS cached_serials (
     PRIMARY KEY (order_id, line_number, position)
 ) WITHOUT ROWID;
 """
+# journal_outbox carries order_id in files made since issue 9: merging a store update
+# reads an order's pending registrations from the index alone (1 KiB pages made the
+# table scan behind it slow: 10 ms per update with 100,000 pending).
 # cached_serials is WITHOUT ROWID in files made since issue 9: one B-tree instead of a
 # table and its key's index, so a scan dirties one page there instead of two. Files
 # made before keep their table; every query reads both the same.

@@ -254,3 +254,17 @@ def test_merging_the_store_truth_replays_pending_like_before(
 
         merged = asyncio.run(run())
     assert merged[0].serials == _old_merge(store, pending)
+
+
+def test_an_orders_pending_registrations_are_found_from_the_outbox_index(
+    tmp_path: Path,
+) -> None:
+    async def run() -> list[str]:
+        db = StationDatabase(tmp_path / "s.db")
+        await db.open()
+        columns = await db.run(lambda c: [row[2] for row in c.execute(
+            "PRAGMA index_info(journal_outbox)")])
+        await db.close()
+        return columns
+
+    assert asyncio.run(run()) == ["seq", "order_id"]

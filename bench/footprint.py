@@ -5,7 +5,7 @@ means both (a) the scanner is online - the pty slave shows up among the
 process's open files in /proc/PID/fd - and (b) the station is subscribed to its
 acks topic: a retained, deliberately malformed message waits on that topic, the
 broker delivers it right after the SUBACK, and the station logs "dropped a
-malformed acknowledgement" on stderr. disk_bytes_per_scan reads
+malformed message on <acks topic>" on stderr. disk_bytes_per_scan reads
 /proc/PID/io write_bytes of a station process with an order open
 (bench/stationproc.py) around paced scans, until the store confirmed them all.
 """
@@ -30,7 +30,8 @@ from scangw.mqtt import BrokerConfig, make_client
 
 READY_TIMEOUT_S = 10.0
 PROBE = b"bench readiness probe: not an AckBatch"
-SUBSCRIBED_LOG = "dropped a malformed acknowledgement"
+SUBSCRIBED_LOG = f"dropped a malformed message on {protocol.acks_topic(SITE, STATION)}"
+"""What the uplink logs when it drops the probe (``gateway.uplink._parse``)."""
 
 
 def run(workdir: Path, quick: bool) -> Outcome:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gateway.database import Relaxed
+
 
 class EntryState(StrEnum):
     LOCAL = "local"
@@ -175,7 +177,11 @@ def settle(
 ) -> Callable[[sqlite3.Connection], list[JournalEntry]]:
     """Job: record the store's verdicts; returns the entries that were still pending
     (with their new state). A refused entry's effect on the cache is undone in the
-    same transaction, so the station's list follows the store's truth."""
+    same transaction, so the station's list follows the store's truth.
+
+    Relaxed (committed without an fsync of its own): if a crash loses it, the
+    entries are pending again, go out again, and the store answers them with the
+    verdict it gave first."""
     batch = list(verdicts)
 
     def job(conn: sqlite3.Connection) -> list[JournalEntry]:
@@ -195,7 +201,7 @@ def settle(
                 undo(conn, entry)
         return settled
 
-    return job
+    return Relaxed(job)
 
 
 

@@ -7,6 +7,7 @@ same transaction as the journal entry that changed it.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -25,29 +26,62 @@ class CachedLine:
     serials: list[str | None] = field(default_factory=list)
     gtins: tuple[str, ...] = ()
     """GTIN-14s of the line's item: a GS1 scan with (01) selects the line by them."""
+    as_of_seq: int | None = field(default=None, compare=False)
+    """Set on lines merged from the journal: the newest journal seq the merge saw.
+    ``Station.load`` applies again what the station decided after it."""
 
 
 def put_order(lines: list[CachedLine]) -> Callable[[sqlite3.Connection], None]:
-    """Job: replace the cached copy of the order(s) these lines belong to."""
+    """Job: replace the cached copy of the order(s) these lines belong to.
+
+    Only what differs is written: the store sends the whole order after every
+    batch it books, and rewriting a line of thousands of serials for each scan
+    cost more disk than the scan itself. A line keeps the rows of its longest
+    common prefix with the new list; the rest is deleted and inserted.
+    """
 
     def job(conn: sqlite3.Connection) -> None:
-        for order_id in {line.order_id for line in lines}:
-            conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
-            conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
+        by_order: dict[str, list[CachedLine]] = {}
         for line in lines:
-            conn.execute(
-                "INSERT INTO cached_lines (order_id, line_number, item_id, quantity, gtins)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (line.order_id, line.line_number, line.item_id, line.quantity,
-                 ",".join(line.gtins)),
-            )
-            conn.executemany(
-                "INSERT INTO cached_serials (order_id, line_number, position, serial)"
-                " VALUES (?, ?, ?, ?)",
-                [(line.order_id, line.line_number, i, s) for i, s in enumerate(line.serials)],
-            )
+            by_order.setdefault(line.order_id, []).append(line)
+        for order_id, order_lines in by_order.items():
+            _store_order(conn, order_id, order_lines)
 
     return job
+
+
+def _store_order(conn: sqlite3.Connection, order_id: str, lines: list[CachedLine]) -> None:
+    cached = {n: (item, qty, gtins) for n, item, qty, gtins in conn.execute(
+        "SELECT line_number, item_id, quantity, gtins FROM cached_lines WHERE order_id = ?",
+        (order_id,))}
+    for gone in cached.keys() - {line.line_number for line in lines}:
+        conn.execute("DELETE FROM cached_lines WHERE order_id = ? AND line_number = ?",
+                     (order_id, gone))
+        conn.execute("DELETE FROM cached_serials WHERE order_id = ? AND line_number = ?",
+                     (order_id, gone))
+    for line in lines:
+        meta = (line.item_id, line.quantity, ",".join(line.gtins))
+        if cached.get(line.line_number) != meta:
+            conn.execute("INSERT OR REPLACE INTO cached_lines (order_id, line_number, item_id,"
+                         " quantity, gtins) VALUES (?, ?, ?, ?, ?)",
+                         (order_id, line.line_number, *meta))
+        have = conn.execute("SELECT position, serial FROM cached_serials WHERE order_id = ?"
+                            " AND line_number = ? ORDER BY position",
+                            (order_id, line.line_number)).fetchall()
+        keep = 0
+        for (_position, serial), wanted in zip(have, line.serials, strict=False):
+            if serial != wanted:
+                break
+            keep += 1
+        if keep < len(have):
+            conn.execute("DELETE FROM cached_serials WHERE order_id = ? AND line_number = ?"
+                         " AND position >= ?", (order_id, line.line_number, have[keep][0]))
+        start = have[keep - 1][0] + 1 if keep else 0
+        conn.executemany(
+            "INSERT INTO cached_serials (order_id, line_number, position, serial)"
+            " VALUES (?, ?, ?, ?)",
+            [(order_id, line.line_number, start + i, s)
+             for i, s in enumerate(line.serials[keep:])])
 
 
 def load_all(conn: sqlite3.Connection) -> list[CachedLine]:
@@ -87,11 +121,12 @@ def remove_serial(
     order_id: str, line_number: int, serial: str | None
 ) -> Callable[[sqlite3.Connection], None]:
     def change(conn: sqlite3.Connection) -> None:
+        # by key, not rowid: newer files keep cached_serials WITHOUT ROWID
         conn.execute(
-            "DELETE FROM cached_serials WHERE rowid = (SELECT rowid FROM cached_serials"
-            " WHERE order_id = ? AND line_number = ? AND serial IS ?"
-            " ORDER BY position DESC LIMIT 1)",
-            (order_id, line_number, serial),
+            "DELETE FROM cached_serials WHERE order_id = ? AND line_number = ? AND position ="
+            " (SELECT position FROM cached_serials WHERE order_id = ? AND line_number = ?"
+            " AND serial IS ? ORDER BY position DESC LIMIT 1)",
+            (order_id, line_number, order_id, line_number, serial),
         )
 
     return change
@@ -113,9 +148,11 @@ def merge_store_truth(
     as cached."""
 
     def job(conn: sqlite3.Connection) -> list[CachedLine]:
+        as_of = int(conn.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0])
         merged = {ln.line_number: CachedLine(ln.order_id, ln.line_number, ln.item_id,
-                                             ln.quantity, list(ln.serials), ln.gtins)
+                                             ln.quantity, list(ln.serials), ln.gtins, as_of)
                   for ln in lines}
+        counts: dict[int, Counter[str | None]] = {}
         for line_number, mode, serial in conn.execute(
             "SELECT line_number, mode, serial FROM journal WHERE state = 'pending'"
             " AND order_id = ? ORDER BY seq", (order_id,),
@@ -123,14 +160,23 @@ def merge_store_truth(
             line = merged.get(line_number)
             if line is None:
                 continue
-            if mode == "add" and (serial is None or serial not in line.serials):
+            # a count per line, not ``in`` on the list: thousands of pending
+            # registrations on a line of thousands (a burst) were quadratic here
+            present = counts.get(line_number)
+            if present is None:
+                present = counts[line_number] = Counter(line.serials)
+            if mode == "add" and (serial is None or not present[serial]):
                 line.serials.append(serial)
-            elif mode == "remove" and serial in line.serials:
+                present[serial] += 1
+            elif mode == "remove" and present[serial]:
                 line.serials.remove(serial)
+                present[serial] -= 1
         result = list(merged.values())
-        conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
-        conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
-        put_order(result)(conn)
+        if result:
+            _store_order(conn, order_id, result)
+        else:  # nothing left to ship: the order leaves the cache
+            conn.execute("DELETE FROM cached_lines WHERE order_id = ?", (order_id,))
+            conn.execute("DELETE FROM cached_serials WHERE order_id = ?", (order_id,))
         return result
 
     return job

@@ -5,7 +5,9 @@ A broker PUBACK is not delivery (HARDWARE.md): an entry leaves the outbox only
 when the store's own acknowledgement for its id arrives. On every connect the
 whole outbox is drained oldest first, at most ``window`` registrations
 unacknowledged at a time; then new registrations go out as they are committed.
-Unacknowledged ones are sent again with exponential backoff, and whatever the
+Unacknowledged ones are sent again with exponential backoff once the store has
+gone quiet (no acknowledgement at all for ``resend_after_s``: while acks flow,
+the store is working through what it has), and whatever the
 store asks for again (it noticed a gap in the uplink sequence) is resent from
 the journal. The store answers a repeat with its first verdict.
 """
@@ -79,8 +81,13 @@ class Uplink:
         self._draining = True
         self._missed = False
         self._drain_task: asyncio.Task[None] | None = None
-        self._requests: dict[bytes, asyncio.Future[bytes]] = {}
+        self._requests: dict[bytes, tuple[type[BaseModel], asyncio.Future[Any]]] = {}
+        self._last_ack = time.monotonic()
+        self.resent = 0
+        """Registrations sent again by the resend timer (the benchmark reads it)."""
         self._orders: set[str] = set()
+        self._orders_at_connect: set[str] = set()
+        """The orders ``_on_connect`` subscribed to (a follow during the connect is not)."""
         self.connected = asyncio.Event()
         self.last_error: str | None = None
 
@@ -107,15 +114,32 @@ class Uplink:
         base = self._config.uplink.resend_after_s
         while True:
             await asyncio.sleep(min(1.0, base / 2))
-            if not self.connected.is_set():
-                continue
-            now = time.monotonic()
-            stale = [(e, n) for e, sent, n in self._inflight.values()
-                     if now - sent >= min(base * 2 ** (n - 1), _MAX_BACKOFF_S)]
-            if stale:
-                log.info("uplink: resending %d unacknowledged registration(s)", len(stale))
-                for entry, attempts in stale:
-                    self._publish([entry], attempts + 1)
+            if self.connected.is_set():
+                self.resend_stale(time.monotonic())
+
+    def resend_stale(self, now: float) -> int:
+        """Send again what waited past its backoff, but only once the store went quiet.
+
+        While acknowledgements keep coming the store is busy with what it has (a
+        drain of thousands takes longer than ``resend_after_s``): resending then
+        only doubles its work. A registration unanswered for ``_MAX_BACKOFF_S``
+        goes again anyway, so one lost message cannot hide behind a steady stream.
+        Returns how many were sent again.
+        """
+        base = self._config.uplink.resend_after_s
+        quiet = now - self._last_ack >= base
+        stale = [(e, n) for e, sent, n in self._inflight.values()
+                 if now - sent >= min(base * 2 ** (n - 1), _MAX_BACKOFF_S)
+                 and (quiet or now - sent >= _MAX_BACKOFF_S)]
+        if stale:
+            log.info("uplink: resending %d unacknowledged registration(s)", len(stale))
+            by_attempt: dict[int, list[JournalEntry]] = {}
+            for entry, attempts in stale:
+                by_attempt.setdefault(attempts + 1, []).append(entry)
+            for attempt, entries in sorted(by_attempt.items()):
+                self._publish(entries, attempt)
+            self.resent += len(stale)
+        return len(stale)
 
     @property
     def inflight(self) -> int:
@@ -186,32 +210,36 @@ class Uplink:
 
     # -- orders ---------------------------------------------------------------------
 
+    async def request_order(self, order_id: str, timeout_s: float) -> protocol.OrderResponse:
+        """Ask the store for an order; raises TimeoutError."""
+        return await self.request(
+            protocol.OrderRequest(station=self._station, order_id=order_id),
+            protocol.OrderResponse, timeout_s)
+
     async def request(self, message: protocol.Message, response_model: type[M],
                       timeout_s: float) -> M:
-        """Ask the store (MQTT v5 request/response: response topic and correlation
-        data); raises TimeoutError when no answer comes."""
+        """Ask the store something (MQTT v5 request/response) and wait for its answer.
+
+        ``message`` goes on this station's requests topic with this station's
+        responses topic and a fresh correlation id; the answer carrying that id is
+        parsed as ``response_model``. A malformed answer is logged and dropped.
+        Raises TimeoutError when offline or when no answer came in ``timeout_s``.
+        """
         assert self._loop is not None
         if not self.connected.is_set():
             raise TimeoutError("not connected to the broker")
         correlation = uuid.uuid4().bytes
-        future: asyncio.Future[bytes] = self._loop.create_future()
-        self._requests[correlation] = future
+        future: asyncio.Future[M] = self._loop.create_future()
+        self._requests[correlation] = (response_model, future)
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ResponseTopic = self._topic(protocol.topics.RESPONSES)
         props.CorrelationData = correlation
         self._client.publish(self._topic(protocol.topics.REQUESTS), message.model_dump_json(),
                              qos=1, properties=props)
         try:
-            payload = await asyncio.wait_for(future, timeout_s)
+            return await asyncio.wait_for(future, timeout_s)
         finally:
             self._requests.pop(correlation, None)
-        return response_model.model_validate_json(payload)
-
-    async def request_order(self, order_id: str, timeout_s: float) -> protocol.OrderResponse:
-        """Ask the store for an order; raises TimeoutError."""
-        return await self.request(protocol.OrderRequest(station=self._station,
-                                                        order_id=order_id),
-                                  protocol.OrderResponse, timeout_s)
 
     def follow_order(self, order_id: str) -> None:
         """Receive the store's updates of this order (another station, the office)."""
@@ -233,7 +261,9 @@ class Uplink:
         topics = [(self._topic(k), 1) for k in (protocol.topics.ACKS,
                                                  protocol.topics.RESPONSES,
                                                  protocol.topics.CONTROL)]
-        topics += [(protocol.order_topic(self._site, o), 1) for o in sorted(self._orders)]
+        self._orders_at_connect = set(self._orders)  # one C-level copy: safe under the GIL
+        topics += [(protocol.order_topic(self._site, o), 1)
+                   for o in sorted(self._orders_at_connect)]
         client.subscribe(topics)
         client.publish(self._topic(protocol.topics.PRESENCE), self._presence("online"),
                        qos=1, retain=True)
@@ -251,7 +281,11 @@ class Uplink:
             return  # a later subscription (a newly followed order)
         self.last_error = None
         self.connected.set()
+        for order_id in sorted(self._orders - self._orders_at_connect):
+            # followed after _on_connect subscribed and before we were connected
+            self._client.subscribe(protocol.order_topic(self._site, order_id), qos=1)
         self._inflight.clear()
+        self._last_ack = time.monotonic()
         self._draining = True
         self._drain_task = asyncio.ensure_future(self._drain())
 
@@ -277,7 +311,7 @@ class Uplink:
         elif kind == protocol.topics.RESPONSES:
             correlation = getattr(message.properties, "CorrelationData", None)
             if correlation is not None:
-                self._call(self._answered, bytes(correlation), bytes(message.payload))
+                self._call(self._answered, bytes(correlation), message)
         elif kind == protocol.topics.CONTROL:
             resend = _parse(protocol.ResendRequest, message)
             if resend is not None and resend.epoch == self._epoch:
@@ -290,14 +324,19 @@ class Uplink:
     # -- on the event loop -----------------------------------------------------------
 
     def _acknowledged(self, verdicts: list[StoreVerdict]) -> None:
+        self._last_ack = time.monotonic()
         for v in verdicts:
             self._inflight.pop(v.id, None)
         self._room.set()
         self._on_verdicts(verdicts)
 
-    def _answered(self, correlation: bytes, response: bytes) -> None:
-        future = self._requests.get(correlation)
-        if future is not None and not future.done():
+    def _answered(self, correlation: bytes, message: mqtt.MQTTMessage) -> None:
+        pending = self._requests.get(correlation)
+        if pending is None or pending[1].done():
+            return  # answered already, timed out, or not ours
+        model, future = pending
+        response = _parse(model, message)
+        if response is not None:
             future.set_result(response)
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:

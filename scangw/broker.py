@@ -66,6 +66,7 @@ class LocalBroker:
             "allow_anonymous true\n"
             "persistence false\n"
             "max_queued_messages 100000\n"
+            "set_tcp_nodelay true\n"
         )
         tail = f"\n# added by LocalBroker\nlog_dest file {self.log_path}\n"
         if hasattr(os, "geteuid") and os.geteuid() == 0:

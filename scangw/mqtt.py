@@ -6,8 +6,11 @@ CallbackAPIVersion.VERSION2 and MQTTv5 explicitly (HARDWARE.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -79,7 +82,23 @@ def make_client(client_id: str, broker: BrokerConfig) -> mqtt.Client:
             certfile=None if broker.tls.cert_file is None else str(broker.tls.cert_file),
             keyfile=None if broker.tls.key_file is None else str(broker.tls.key_file),
         )
+    client.on_socket_open = _no_delay
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     client.max_inflight_messages_set(100)
     client.max_queued_messages_set(0)
     return client
+
+
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send each MQTT packet at once (TCP_NODELAY).
+
+    With Nagle's algorithm a small packet written while an earlier one is
+    unacknowledged waits for the peer's delayed ACK (~40 ms on Linux): that
+    was most of a scan's confirm latency. Not every transport is a TCP socket
+    (websockets, a UNIX socket), so anything that refuses the option is left as is.
+    """
+    setsockopt = getattr(sock, "setsockopt", None)
+    if setsockopt is None:
+        return
+    with contextlib.suppress(OSError):
+        setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import cast
 
 from scangw.sales.reasons import Reason, SalesRuleError
 from scangw.sales.records import (
@@ -20,7 +21,7 @@ from scangw.sales.records import (
 from scangw.sales.registering import record_scan, view_of
 from scangw.sales.registration import Decision, LineView, ScanMode
 from scangw.sales.rules import check_registration_count, serial_refusal
-from scangw.sales.state import LedgerState
+from scangw.sales.state import LedgerState, LiveSerials
 
 _SLIP = DocumentKind.PACKING_SLIP
 _HOLDS_REUSE = frozenset(
@@ -123,6 +124,16 @@ class Shipping:
             order_id=slip.order_id, item_id=line.item_id, quantity=line.quantity,
         )
 
+    def counted_view(self, slip_id: str, line_number: int) -> LineView:
+        """``line_view`` for deciding a scan: its serials are the line's live counts
+        (length and ``in`` in O(1)), not a list built from every registration."""
+        slip = self._state.slip(slip_id)
+        line = self._state.slip_line(slip_id, line_number)
+        serials = self._state.index.live_on_line.get((_SLIP, slip_id, line_number),
+                                                     LiveSerials())
+        return LineView(slip.order_id, line_number, line.item_id, line.quantity,
+                        cast("tuple[str | None, ...]", serials))
+
     def registered_elsewhere(self, slip_id: str, line_number: int, serial: str | None) -> bool:
         """R17: is ``serial`` live for the line's item on another document line?"""
         if serial is None:
@@ -161,7 +172,7 @@ class Shipping:
             return Decision(False, *refusal)
         return record_scan(
             self._state, kind=_SLIP, document_id=slip_id,
-            view=self.line_view(slip_id, line_number), serial=serial, mode=mode,
+            view=self.counted_view(slip_id, line_number), serial=serial, mode=mode,
             elsewhere=self.registered_elsewhere(slip_id, line_number, serial),
             order_id=slip.order_id,
         )

@@ -70,6 +70,9 @@ class Uplink:
         self._client.will_set(self._topic(protocol.topics.PRESENCE), self._presence("offline"),
                               qos=1, retain=True)
         self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._refused = False
+        self._unreachable_logged = False
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
@@ -253,9 +256,13 @@ class Uplink:
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any,
                     reason: ReasonCode, _props: Any) -> None:
         if reason.is_failure:
-            self.last_error = f"broker refused the connection: {reason}"
+            self.last_error = (f"broker refused the connection: {reason} (check "
+                               "broker.username and its password, or the TLS certificate)")
+            self._refused = True
             log.error("uplink: %s", self.last_error)
             return
+        self._refused = False
+        self._unreachable_logged = False
         log.info("uplink: connected to %s:%d", self._config.broker.host,
                  self._config.broker.port)
         topics = [(self._topic(k), 1) for k in (protocol.topics.ACKS,
@@ -292,9 +299,20 @@ class Uplink:
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any,
                        reason: ReasonCode, _props: Any) -> None:
         self._call(self.connected.clear)
-        if reason.is_failure:
+        if reason.is_failure and not self._refused:  # keep the refusal's reason readable
             self.last_error = f"lost the broker: {reason}"
             log.warning("uplink: %s; reconnecting", self.last_error)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        """No connection at all (host, port, TLS): say so once, with what to check."""
+        broker = self._config.broker
+        self.last_error = (
+            f"cannot connect to the broker at {broker.host}:{broker.port} (check broker.host "
+            "and broker.port; with TLS, tls.ca_file must hold the CA that signed the "
+            f"broker's certificate, whose names must include {broker.host})")
+        if not self._unreachable_logged:
+            self._unreachable_logged = True
+            log.error("uplink: %s; retrying", self.last_error)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any,
                     message: mqtt.MQTTMessage) -> None:

@@ -277,3 +277,31 @@ def test_garbage_and_overlong_input_get_bad_reads_and_the_reader_keeps_going(
 
     assert asyncio.run(scenario()) == [
         (False, "unreadable"), (False, "overlong"), (False, "unreadable"), (True, "added")]
+
+
+def test_an_unreachable_broker_is_named_with_what_to_check(tmp_path: Path) -> None:
+    from scangw.broker import free_port
+
+    config = StationConfig.model_validate({
+        "station": {"site": "s", "id": "p", "database": tmp_path / "s.db"},
+        "broker": {"port": free_port()}, "monitor": {"enabled": False},
+        "scanners": {"g": {"kind": "serial", "port": str(tmp_path / "no-such-tty")}},
+    })
+
+    async def scenario() -> str | None:
+        service = StationService(config)
+        await service.start()
+        try:
+            assert service.uplink is not None
+            for _ in range(100):
+                if service.uplink.last_error:
+                    break
+                await asyncio.sleep(0.05)
+            return service.uplink.last_error
+        finally:
+            await service.stop()
+
+    error = asyncio.run(scenario())
+    assert error is not None
+    assert f"cannot connect to the broker at 127.0.0.1:{config.broker.port}" in error
+    assert "check broker.host and broker.port" in error

@@ -266,8 +266,19 @@ class StoreService:
         if item.correlation is not None:
             props.CorrelationData = item.correlation
         assert item.response_topic is not None
-        self._client.publish(item.response_topic, response.model_dump_json(), qos=1,
-                             properties=props)
+        payload = response.model_dump_json()
+        if len(payload) > protocol.MAX_PAYLOAD_BYTES and isinstance(
+                response, protocol.OrderResponse):
+            # Over the broker's limit it would be refused and resent forever.
+            log.error("store: %s is too large to send to a station (%d bytes)",
+                      response.order_id, len(payload))
+            payload = protocol.OrderResponse(
+                store=response.store, order_id=response.order_id, found=False,
+                message=f"{response.order_id} is too large for a station "
+                        f"({sum(len(ln.serials) for ln in response.lines)} serials): "
+                        "ship it on several packing slips (scangw slip open --qty)",
+            ).model_dump_json()
+        self._client.publish(item.response_topic, payload, qos=1, properties=props)
 
     def _publish_changed_orders(self) -> None:
         """Tell stations about every order changed since last time (by a station, or
@@ -283,9 +294,14 @@ class StoreService:
                 continue
             update = protocol.OrderUpdate(store=self.config.store.id, order_id=order_id,
                                           document_id=state.document_id, lines=state.lines)
+            payload = update.model_dump_json()
+            if len(payload) > protocol.MAX_PAYLOAD_BYTES:
+                # Stations keep deciding on their copy; the store still decides last.
+                log.warning("store: update of %s not sent: %d bytes is over the limit",
+                            order_id, len(payload))
+                continue
             for site in self.config.store.sites:
-                self._client.publish(protocol.order_topic(site, order_id),
-                                     update.model_dump_json(), qos=1)
+                self._client.publish(protocol.order_topic(site, order_id), payload, qos=1)
 
     def _presence(self, status: str) -> str:
         online = status == "online"

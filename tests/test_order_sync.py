@@ -151,3 +151,31 @@ def _read_all(fd: int) -> bytes:
     while select.select([fd], [], [], 0.2)[0]:
         data += os.read(fd, 1024)
     return data
+
+
+def test_an_order_too_large_for_one_message_is_refused_clearly_not_resent_forever(
+    tmp_path: Path, broker_config: BrokerConfig, pty_pair: Pty
+) -> None:
+    site = new_site()
+    store = make_store(tmp_path, broker_config, site, {"SO-BIG": [(1, "PHONE", 60_000)],
+                                                       "SO-1": [(1, "PHONE", 2)]})
+    with store.db.write() as ledger:
+        slip = ledger.open_packing_slip("SO-BIG")
+        for i in range(50_000):
+            assert ledger.register(slip.id, 1, f"SERIAL-NUMBER-{i:08d}").accepted
+    started(store)
+
+    async def scenario() -> str:
+        async with running_station(station_config(tmp_path, broker_config, site,
+                                                  pty_pair.path), order=None) as (svc, _):
+            with pytest.raises(OrderUnavailable) as refused:
+                await svc.open_order("SO-BIG")
+            line = await svc.open_order("SO-1")  # the store still answers
+            assert line.item_id == "PHONE"
+            return str(refused.value)
+
+    try:
+        message = asyncio.run(scenario())
+    finally:
+        store.stop()
+    assert "SO-BIG is too large for a station (50000 serials)" in message

@@ -84,6 +84,7 @@ class LockSampler(threading.Thread):
         self.dbname = dbname
         self.samples = 0
         self.busy = 0
+        self.in_transaction = 0
         self.waiting_on_lock = 0
         self.stop_event = threading.Event()
 
@@ -96,6 +97,8 @@ class LockSampler(threading.Thread):
                     (self.dbname,)).fetchall()
                 self.samples += 1
                 self.busy += sum(1 for state, _ in rows if state == "active")
+                self.in_transaction += sum(1 for state, _ in rows
+                                           if state == "idle in transaction")
                 self.waiting_on_lock += sum(1 for _, wait in rows if wait == "Lock")
 
 
@@ -106,8 +109,11 @@ class PgRun:
     elapsed_s: float
     cpu_s: list[float]
     lock_share: float
-    """Of the samples, store backends waiting on a lock, per sample."""
+    """Store backends waiting on a lock, per sample."""
     active_share: float
+    """Store backends running a statement (or waiting in one), per sample."""
+    python_share: float
+    """Store backends idle in a transaction (the store's Python deciding), per sample."""
 
 
 def measure(workdir: Path, orders: dict[str, int], payloads: dict[str, list[str]],
@@ -158,7 +164,8 @@ def _run(workdir: Path, orders: dict[str, int], payloads: dict[str, list[str]], 
     samples = max(sampler.samples, 1)
     return PgRun(stores=stores, rate=acks.accepted / elapsed_s, elapsed_s=elapsed_s, cpu_s=cpu,
                  lock_share=sampler.waiting_on_lock / samples,
-                 active_share=sampler.busy / samples)
+                 active_share=sampler.busy / samples,
+                 python_share=sampler.in_transaction / samples)
 
 
 def _cpu_s(pid: int) -> float:
@@ -170,5 +177,6 @@ def _cpu_s(pid: int) -> float:
 def describe(run: PgRun) -> str:
     cpu = " + ".join(f"{c:.2f}" for c in run.cpu_s)
     return (f"PostgreSQL, {run.stores} store process(es): {run.rate:,.0f}/s in"
-            f" {run.elapsed_s:.2f}s; store CPU {cpu} s; per 10 ms sample, store backends"
-            f" running {run.active_share:.2f}, waiting on a lock {run.lock_share:.2f}")
+            f" {run.elapsed_s:.2f}s; store CPU {cpu} s; store backends per 10 ms sample:"
+            f" in a statement {run.active_share:.2f} (of which waiting on a lock"
+            f" {run.lock_share:.2f}), idle in a transaction {run.python_share:.2f}")

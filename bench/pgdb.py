@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL database per benchmark run, dropped afterwards even
-on failure (and on SIGTERM from the runner: ``bench.child`` turns it into
-SystemExit so this ``finally`` runs).
+on failure. Its name is also listed in the scenario's temp dir (``LEDGER``)
+before it is created, so that when the runner kills an overrunning scenario,
+``sweep`` drops what the scenario could not.
 
 The server is the one the store tests use: 127.0.0.1:5432, user postgres,
 trust auth; ``SCANGW_BENCH_PG`` overrides the connection string (no dbname).
@@ -13,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 
 ADMIN_DSN = os.environ.get("SCANGW_BENCH_PG", "host=127.0.0.1 port=5432 user=postgres")
 CONNECT_TIMEOUT_S = 5
+LEDGER = "postgres-databases.txt"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -35,6 +39,8 @@ def admin_connect(dbname: str = "postgres") -> psycopg.Connection[tuple[object, 
 def fresh_database(prefix: str = "scangw_bench") -> Iterator[str]:
     """Create a database of a unique name; yield its connection string; drop it."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with (Path(tempfile.gettempdir()) / LEDGER).open("a") as ledger:
+        ledger.write(name + "\n")
     try:
         with admin_connect() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -46,9 +52,21 @@ def fresh_database(prefix: str = "scangw_bench") -> Iterator[str]:
     try:
         yield f"{ADMIN_DSN} dbname={name}"
     finally:
-        try:
-            with admin_connect() as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        except psycopg.Error as exc:
-            print(f"bench: could not drop database {name}: {exc}; drop it by hand",
-                  file=sys.stderr)
+        drop(name)
+
+
+def drop(name: str) -> None:
+    try:
+        with admin_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error as exc:
+        print(f"bench: could not drop database {name}: {exc}; drop it by hand",
+              file=sys.stderr)
+
+
+def sweep(workdir: Path) -> None:
+    """Drop every database a (killed) scenario in ``workdir`` listed."""
+    ledger = workdir / LEDGER
+    if ledger.exists():
+        for name in sorted(set(ledger.read_text().split())):
+            drop(name)

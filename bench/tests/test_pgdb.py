@@ -3,7 +3,9 @@ and an unreachable server is a prompt, explained error (the bench never hangs)."
 
 from __future__ import annotations
 
+import tempfile
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -44,3 +46,13 @@ def test_an_unreachable_server_is_reported_promptly(monkeypatch: pytest.MonkeyPa
     with pytest.raises(pgdb.PostgresUnavailable, match="port=1"), pgdb.fresh_database():
         pytest.fail("no database without a server")
     assert time.monotonic() - started < pgdb.CONNECT_TIMEOUT_S + 2
+
+
+def test_sweep_drops_what_a_killed_scenario_left(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scenario's TMPDIR
+    killed = pgdb.fresh_database()
+    name = killed.__enter__().rsplit("dbname=", 1)[1]  # never exited: as if SIGKILLed
+    assert _exists(name)
+    pgdb.sweep(tmp_path)
+    assert not _exists(name)

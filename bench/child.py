@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
-import sys
 import traceback
 from pathlib import Path
 
@@ -22,9 +20,6 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    # the runner ends an overrunning scenario with SIGTERM: unwind, so that its
-    # context managers stop the stores and drop a PostgreSQL database
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.basicConfig(level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     scenario = BY_NAME[args.name]

@@ -39,12 +39,14 @@ def admin_connect(dbname: str = "postgres") -> psycopg.Connection[tuple[object, 
 def fresh_database(prefix: str = "scangw_bench") -> Iterator[str]:
     """Create a database of a unique name; yield its connection string; drop it."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with (Path(tempfile.gettempdir()) / LEDGER).open("a") as ledger:
-        ledger.write(name + "\n")
+    ledger = Path(tempfile.gettempdir()) / LEDGER
+    with ledger.open("a") as listed:
+        listed.write(name + "\n")
     try:
         with admin_connect() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
+        _forget(ledger, name)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PostgresUnavailable(
             f"PostgreSQL at {ADMIN_DSN!r} is not usable: {first} (start it, or set"
@@ -52,16 +54,28 @@ def fresh_database(prefix: str = "scangw_bench") -> Iterator[str]:
     try:
         yield f"{ADMIN_DSN} dbname={name}"
     finally:
-        drop(name)
+        if drop(name):
+            _forget(ledger, name)
 
 
-def drop(name: str) -> None:
+def drop(name: str) -> bool:
+    """Drop a database, even with connections left; False (and why on stderr) if not."""
     try:
         with admin_connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     except psycopg.Error as exc:
         print(f"bench: could not drop database {name}: {exc}; drop it by hand",
               file=sys.stderr)
+        return False
+    return True
+
+
+def _forget(ledger: Path, name: str) -> None:
+    left = [n for n in ledger.read_text().split() if n != name]
+    if left:
+        ledger.write_text("".join(n + "\n" for n in left))
+    else:
+        ledger.unlink()
 
 
 def sweep(workdir: Path) -> None:

@@ -13,6 +13,13 @@ import pytest
 from bench import pgdb
 
 
+@pytest.fixture(autouse=True)
+def scenario_tmpdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The scenario's own TMPDIR, where the databases it creates are listed."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
 def _exists(name: str) -> bool:
     with pgdb.admin_connect() as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
@@ -29,13 +36,14 @@ def _fail_inside(names: list[str], left_open: list[psycopg.Connection[tuple[obje
         raise RuntimeError("the run failed")
 
 
-def test_the_database_is_dropped_even_when_the_run_fails() -> None:
+def test_the_database_is_dropped_even_when_the_run_fails(scenario_tmpdir: Path) -> None:
     names: list[str] = []
     left_open: list[psycopg.Connection[tuple[object, ...]]] = []
     with pytest.raises(RuntimeError, match="the run failed"):
         _fail_inside(names, left_open)
     try:
         assert not _exists(names[0])
+        assert not (scenario_tmpdir / pgdb.LEDGER).exists()  # nothing left to sweep
     finally:
         left_open[0].close()
 
@@ -48,11 +56,9 @@ def test_an_unreachable_server_is_reported_promptly(monkeypatch: pytest.MonkeyPa
     assert time.monotonic() - started < pgdb.CONNECT_TIMEOUT_S + 2
 
 
-def test_sweep_drops_what_a_killed_scenario_left(monkeypatch: pytest.MonkeyPatch,
-                                                 tmp_path: Path) -> None:
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scenario's TMPDIR
+def test_sweep_drops_what_a_killed_scenario_left(scenario_tmpdir: Path) -> None:
     killed = pgdb.fresh_database()
     name = killed.__enter__().rsplit("dbname=", 1)[1]  # never exited: as if SIGKILLed
     assert _exists(name)
-    pgdb.sweep(tmp_path)
+    pgdb.sweep(scenario_tmpdir)
     assert not _exists(name)

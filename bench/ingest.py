@@ -1,5 +1,7 @@
 """Store ingest: 50 simulated stations publish RegistrationBatch messages to one
 order store on SQLite; the figure is acknowledged registrations per second.
+Then the same stations on PostgreSQL, one store and two (``bench.ingest_pg``):
+the pair's rate over the single store's.
 
 Each simulated station is a paho client (MQTT v5, QoS 1) subscribed to its own
 acks topic, registering on its own orders of ORDER_SIZE units, in messages of
@@ -72,13 +74,13 @@ def run(workdir: Path, quick: bool) -> Outcome:
             acks = Acks()
             clients = [_connect(config, name, acks) for name in names]
             try:
-                _wait(acks, lambda: acks.subscribed >= STATIONS, "subscriptions")
+                wait_for(acks, lambda: acks.subscribed >= STATIONS, "subscriptions")
                 start = time.perf_counter_ns()
                 for round_ in range(per_station // BATCH):
                     for name, client in zip(names, clients, strict=True):
                         client.publish(protocol.registrations_topic(SITE, name),
                                        payloads[name][round_], qos=1)
-                _wait(acks, lambda: acks.accepted + acks.refused >= total, "acknowledgements")
+                wait_for(acks, lambda: acks.accepted + acks.refused >= total, "acknowledgements")
             finally:
                 for client in clients:
                     client.disconnect()
@@ -86,16 +88,23 @@ def run(workdir: Path, quick: bool) -> Outcome:
     if acks.refused:
         raise ScenarioFailed(f"the store refused {acks.refused} registrations")
     elapsed_s = (acks.last_ns - start) / 1e9
-    return Outcome(
-        figures={
-            "store_ingest_per_s": round(acks.accepted / elapsed_s, 1),
-            "store_ingest_pg_scaling": None,
-        },
-        why={"store_ingest_pg_scaling": "the PostgreSQL backend does not exist yet"},
+    outcome = Outcome(
+        figures={"store_ingest_per_s": round(acks.accepted / elapsed_s, 1),
+                 "store_ingest_pg_scaling": None},
         notes=[f"{STATIONS} simulated stations x {per_station} registrations in messages of "
-               f"{BATCH}: {total} acknowledged in {elapsed_s:.2f}s",
-               ],
+               f"{BATCH}: {total} acknowledged in {elapsed_s:.2f}s"],
     )
+    from bench import ingest_pg  # imports this module's pieces
+    from bench.pgdb import PostgresUnavailable
+
+    try:
+        single, pair = ingest_pg.measure(workdir, orders, payloads, total)
+    except (PostgresUnavailable, ScenarioFailed) as exc:  # the SQLite figure stands
+        outcome.why["store_ingest_pg_scaling"] = str(exc)
+        return outcome
+    outcome.figures["store_ingest_pg_scaling"] = round(pair.rate / single.rate, 3)
+    outcome.notes += [ingest_pg.describe(single), ingest_pg.describe(pair)]
+    return outcome
 
 
 def _order(station: str, k: int) -> str:
@@ -128,7 +137,7 @@ def _connect(broker: BrokerConfig, station: str, acks: Acks) -> mqtt.Client:
     return client
 
 
-def _wait(acks: Acks, done: Callable[[], bool], what: str) -> None:
+def wait_for(acks: Acks, done: Callable[[], bool], what: str) -> None:
     with acks.changed:
         while not done():
             before = (acks.accepted, acks.refused, acks.subscribed)

@@ -42,7 +42,7 @@ BUDGETS: tuple[Budget, ...] = (
     Budget("burst_misframed", "burst misframed", 0, True),
     Budget("drain_per_s", "outbox drain (/s)", 5000, False),
     Budget("store_ingest_per_s", "store ingest, SQLite (/s)", 10000, False),
-    Budget("store_ingest_pg_scaling", "store ingest, PostgreSQL scaling", None, False),
+    Budget("store_ingest_pg_scaling", "store ingest, PostgreSQL 2 stores / 1", 1.6, False),
     Budget("idle_rss_mb", "idle RSS (MB)", 45, True),
     Budget("startup_s", "startup (s)", 1.0, True),
     Budget("disk_bytes_per_scan", "disk bytes per scan", 8192, True),

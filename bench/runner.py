@@ -3,8 +3,8 @@
 Each scenario runs as ``python -m bench.child`` in a new session, with its own
 temp dir (also its TMPDIR). When it ends - or overruns and is killed - every
 process left in its group (mosquitto, a station subprocess) is terminated and
-the temp dir removed, so one scenario can neither hang the run nor leak into
-the next.
+the temp dir removed (and a PostgreSQL database it listed there dropped), so
+one scenario can neither hang the run nor leak into the next.
 """
 
 from __future__ import annotations
@@ -52,6 +52,10 @@ def run_isolated(name: str, quick: bool, timeout_s: float) -> Outcome:
             outcome.notes.append("left processes behind; they were terminated")
         return outcome
     finally:
+        if (workdir / "postgres-databases.txt").exists():
+            from bench.pgdb import sweep
+
+            sweep(workdir)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -34,7 +34,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("baseline", "bench.baseline", ("baseline_scans_per_s",), 120, 40),
     Scenario("drain", "bench.drain", ("drain_per_s",), 240, 40),
     Scenario("ingest", "bench.ingest", ("store_ingest_per_s", "store_ingest_pg_scaling"),
-             120, 40),
+             240, 120),
     Scenario("footprint", "bench.footprint",
              ("idle_rss_mb", "startup_s", "disk_bytes_per_scan"), 90, 30),
 )

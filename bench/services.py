@@ -25,6 +25,7 @@ import paho.mqtt.client as mqtt
 import yaml
 
 from bench.harness import ITEM, ORDER, SITE, ScenarioFailed
+from orderstore.config import StoreSection
 from orderstore.database import StoreDatabase
 from scangw import protocol
 from scangw.mqtt import BrokerConfig, make_client
@@ -38,9 +39,11 @@ def write_yaml(path: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def prepare_store_db(path: Path, orders: dict[str, int]) -> None:
-    """Orders (id -> quantity of its one line of ITEM) in a fresh store database."""
-    db = StoreDatabase(path)
+def prepare_store_db(target: Path | StoreSection, orders: dict[str, int]) -> None:
+    """Orders (id -> quantity of its one line of ITEM) in a fresh store database:
+    a SQLite file, or the database a ``store`` section names (PostgreSQL), written
+    through the store's own code (migrations, ledger, revision)."""
+    db = StoreDatabase(target)
     try:
         for order_id, quantity in orders.items():
             db.put_order(order_id, f"C-{order_id}", [(1, ITEM, quantity)])
@@ -51,20 +54,38 @@ def prepare_store_db(path: Path, orders: dict[str, int]) -> None:
 @contextlib.contextmanager
 def store_process(workdir: Path, broker: BrokerConfig, orders: dict[str, int] | None = None,
                   timeout_s: float = 15.0) -> Iterator[subprocess.Popen[bytes]]:
-    """``scangw store`` on a fresh database holding ``orders``; stopped on exit."""
+    """``scangw store`` on a fresh SQLite database holding ``orders``; stopped on exit."""
     database = workdir / "store.db"
     prepare_store_db(database, orders if orders is not None else {ORDER: 1})
-    config = write_yaml(workdir / "store.yaml", {
-        "store": {"id": "store-bench", "sites": [SITE], "database": str(database)},
-        "broker": {"host": broker.host, "port": broker.port},
-    })
-    process = spawn([sys.executable, "-m", "scangw.cli", "store", "--config", str(config)],
-                    workdir / "store.log")
+    with store_processes(workdir, broker, {"database": str(database)}, 1,
+                         timeout_s) as processes:
+        yield processes[0]
+
+
+@contextlib.contextmanager
+def store_processes(workdir: Path, broker: BrokerConfig, section: dict[str, Any],
+                    count: int, timeout_s: float = 15.0,
+                    ) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` ``scangw store`` processes (ids store-bench-N) on the database
+    ``section`` names (its ``database``, or ``postgres`` and ``shared_group``);
+    all stopped on exit. Ready when every one has said it is online (it
+    subscribes first) and one of them has answered the probe."""
+    ids = [f"store-bench-{n}" for n in range(1, count + 1)]
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        wait_until_store_answers(broker, process, timeout_s)
-        yield process
+        for store_id in ids:
+            config = write_yaml(workdir / f"{store_id}.yaml", {
+                "store": {"id": store_id, "sites": [SITE], **section},
+                "broker": {"host": broker.host, "port": broker.port},
+            })
+            processes.append(spawn(
+                [sys.executable, "-m", "scangw.cli", "store", "--config", str(config)],
+                workdir / f"{store_id}.log"))
+        wait_until_store_answers(broker, processes, timeout_s, ids)
+        yield processes
     finally:
-        stop(process)
+        for process in processes:
+            stop(process)
 
 
 def spawn(command: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -83,17 +104,28 @@ def stop(process: subprocess.Popen[Any], grace_s: float = 5.0) -> None:
         process.wait()
 
 
-def wait_until_store_answers(broker: BrokerConfig, process: subprocess.Popen[bytes],
-                             timeout_s: float) -> None:
+def wait_until_store_answers(broker: BrokerConfig,
+                             process: subprocess.Popen[bytes] | list[subprocess.Popen[bytes]],
+                             timeout_s: float, ids: list[str] | None = None) -> None:
+    """Until a store answers the probe and every store of ``ids`` is online."""
+    processes = process if isinstance(process, list) else [process]
     answered = threading.Event()
+    online: set[str] = set()
     client = make_client(f"bench-probe-{uuid.uuid4().hex[:8]}", broker)
+    acks_topic = protocol.acks_topic(SITE, PROBE_STATION)
 
-    def on_message(_c: mqtt.Client, _u: object, _m: mqtt.MQTTMessage) -> None:
-        answered.set()
+    def on_message(_c: mqtt.Client, _u: object, m: mqtt.MQTTMessage) -> None:
+        if m.topic == acks_topic:
+            answered.set()
+        elif b'"online"' in m.payload:
+            online.add(m.topic)
 
     client.on_message = on_message
     client.connect(broker.host, broker.port)
-    client.subscribe(protocol.acks_topic(SITE, PROBE_STATION), qos=1)
+    client.subscribe(acks_topic, qos=1)
+    presence = {protocol.store_presence_topic(i) for i in ids or []}
+    for topic in presence:
+        client.subscribe(topic, qos=1)
     client.loop_start()
     probe = protocol.RegistrationBatch(station=PROBE_STATION, epoch=uuid.uuid4().hex,
                                        registrations=[
@@ -104,11 +136,17 @@ def wait_until_store_answers(broker: BrokerConfig, process: subprocess.Popen[byt
         )]).model_dump_json()
     deadline = time.monotonic() + timeout_s
     try:
-        while not answered.is_set():
-            if process.poll() is not None:
-                raise ScenarioFailed(f"the order store exited with {process.returncode}")
+        while not answered.is_set() or not presence <= online:
+            for p in processes:
+                if p.poll() is not None:
+                    raise ScenarioFailed(f"an order store exited with {p.returncode}")
             if time.monotonic() > deadline:
-                raise ScenarioFailed(f"the order store did not answer within {timeout_s}s")
+                raise ScenarioFailed(
+                    f"the order store(s) did not answer within {timeout_s}s"
+                    f" ({len(online)} of {len(presence)} online)")
+            if answered.is_set():
+                answered.wait(0.05)
+                continue
             client.publish(protocol.registrations_topic(SITE, PROBE_STATION), probe, qos=1)
             answered.wait(0.2)
     finally:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from orderstore.backends import StoreUnavailable, open_backend
+from orderstore.backends import Backend, StoreUnavailable, open_backend
 from orderstore.config import StoreConfig
-from orderstore.database import LiveSaleConflict, StoreDatabase
 from orderstore.export import WRITERS, export, progress_bar
-from orderstore.importing import ImportDataError, load_into, read_files
 from orderstore.migrations import MIGRATIONS, migrate, schema_version
 from scangw.configfile import ConfigError, load
 
@@ -61,14 +58,21 @@ def load_store_config(path: Path) -> StoreConfig | None:
         return None
 
 
-def run_migrate(args: argparse.Namespace) -> int:
+def _open(args: argparse.Namespace) -> Backend | None:
+    """The store's database named by ``--config``, or None after saying why not."""
     config = load_store_config(args.config)
     if config is None:
-        return 1
+        return None
     try:
-        db = open_backend(config.store)
+        return open_backend(config.store)
     except StoreUnavailable as exc:
         print(str(exc), file=sys.stderr)
+        return None
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    db = _open(args)
+    if db is None:
         return 1
     try:
         before = schema_version(db)
@@ -87,13 +91,8 @@ def run_migrate(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    config = load_store_config(args.config)
-    if config is None:
-        return 1
-    try:
-        db = open_backend(config.store)
-    except StoreUnavailable as exc:
-        print(str(exc), file=sys.stderr)
+    db = _open(args)
+    if db is None:
         return 1
     try:
         migrate(db)
@@ -113,24 +112,8 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    config = load_store_config(args.config)
-    if config is None:
-        return 1
-    try:
-        db = StoreDatabase(config.store)
-    except StoreUnavailable as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    counts: Counter[str] = Counter()
-    try:
-        with db.write() as ledger:
-            batch = read_files(args.files, known=ledger.records())
-            load_into(ledger, batch)
-            counts.update(type(r).__name__ for r in batch.records())
-    except (ImportDataError, LiveSaleConflict) as exc:
-        print(str(exc), file=sys.stderr)
-        return 1
-    finally:
-        db.close()
-    print("imported " + ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())))
-    return 0
+    """``scangw store import``: the same as ``scangw orders import``."""
+    from orderstore.office import import_files, run_office
+
+    args.store_config, args.json = args.config, False
+    return run_office(args, import_files, write=True)

@@ -40,7 +40,7 @@ def command(parent: Any, name: str, handler: Handler, help_text: str,
     p.add_argument("--store-config", type=Path, default=Path("/etc/scangw/store.yaml"),
                    metavar="FILE", help="the order store's config (for its database)")
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
-    p.set_defaults(func=lambda args: _run(args, handler, write))
+    p.set_defaults(func=lambda args: run_office(args, handler, write))
     return p
 
 
@@ -54,7 +54,7 @@ def add_commands(sub: Any) -> None:
 def _documents(sub: Any) -> None:
     orders = sub.add_parser("orders", help="import master data and sales orders")
     orders_sub = orders.add_subparsers(dest="orders_command", required=True, metavar="TOOL")
-    p = command(orders_sub, "import", _import,
+    p = command(orders_sub, "import", import_files,
                 "Import tracking groups, items, customers and orders from CSV files (kind "
                 "from the file name: groups.csv, items.csv, customers.csv, orders.csv) or JSON,"
                 " all or nothing; every bad row is reported by file, row and column.")
@@ -134,7 +134,7 @@ def _lookups(sub: Any) -> None:
     p.add_argument("--pdf", type=Path, default=None, metavar="FILE")
 
 
-def _run(args: argparse.Namespace, handler: Handler, write: bool) -> int:
+def run_office(args: argparse.Namespace, handler: Handler, write: bool) -> int:
     try:
         config = load(StoreConfig, args.store_config)
     except ConfigError as exc:
@@ -168,7 +168,7 @@ def _run(args: argparse.Namespace, handler: Handler, write: bool) -> int:
 
 # -- handlers ----------------------------------------------------------------------
 
-def _import(ledger: SalesLedger, args: argparse.Namespace) -> Any:
+def import_files(ledger: SalesLedger, args: argparse.Namespace) -> Any:
     batch = read_files(args.files, known=ledger.records())
     load_into(ledger, batch)
     counts: dict[str, int] = {}
@@ -323,6 +323,9 @@ def _human(value: Any) -> str:
                 f"{t.customer_id} {t.customer_name}, packing slip {t.packing_slip_id} shipped"
                 f" {t.shipped_on}, {sold}; warranty {t.warranty_state}{returned}")
     plain = _plain(value)
+    if isinstance(plain, dict) and set(plain) == {"imported"}:
+        return "imported " + ", ".join(f"{n} {kind}" for kind, n in
+                                       sorted(plain["imported"].items()))
     if isinstance(plain, dict):
         return "\n".join(f"{k}: {v}" for k, v in plain.items())
     return str(plain)
